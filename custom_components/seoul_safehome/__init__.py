@@ -1,0 +1,70 @@
+"""The Seoul SafeHome integration: the city's home-safety kit in Home Assistant."""
+
+from __future__ import annotations
+
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
+
+from .api import SafeHomeClient
+from .const import DOMAIN
+from .coordinator import SafeHomeCoordinator
+from .data import SafeHomeConfigEntry, SafeHomeData
+from .entity import device_identifier, hub_device_info
+
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.CAMERA,
+    Platform.EVENT,
+    Platform.LOCK,
+    Platform.NUMBER,
+    Platform.SENSOR,
+    Platform.SIREN,
+    Platform.SWITCH,
+]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the integration's actions."""
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> bool:
+    """Connect to a hub, load its devices and follow its event stream."""
+    client = SafeHomeClient(
+        entry.data[CONF_HOST],
+        entry.data[CONF_PORT],
+        async_get_clientsession(hass),
+        token=entry.data[CONF_TOKEN],
+    )
+    coordinator = SafeHomeCoordinator(hass, entry, client)
+    await coordinator.async_config_entry_first_refresh()
+    await coordinator.async_start()
+    entry.async_on_unload(coordinator.async_stop)
+    entry.runtime_data = SafeHomeData(client=client, coordinator=coordinator)
+
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **hub_device_info(coordinator.data.hub)
+    )
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> bool:
+    """Unload the platforms; the event stream stops with the entry."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: SafeHomeConfigEntry, device_entry: dr.DeviceEntry
+) -> bool:
+    """Allow deleting a device the hub no longer has (never the hub itself)."""
+    state = entry.runtime_data.coordinator.data
+    current = {(DOMAIN, state.hub.id)} | {
+        device_identifier(state.hub.id, device_id) for device_id in state.devices
+    }
+    return not device_entry.identifiers & current

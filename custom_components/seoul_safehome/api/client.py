@@ -1,0 +1,423 @@
+"""REST client of the SafeHome Local API."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+import json
+import logging
+import math
+import re
+from typing import Any
+
+import aiohttp
+from multidict import CIMultiDictProxy
+
+from .const import (
+    API_PATH,
+    AUTO_LOCK_DELAY_MAX,
+    DEFAULT_REQUEST_TIMEOUT,
+    ERROR_INVALID_CODE,
+    ERROR_INVALID_PARAMS,
+    ERROR_NOT_FOUND,
+    ERROR_OFFLINE,
+    ERROR_RATE_LIMITED,
+    ERROR_UNAUTHORIZED,
+    EVENTS_PATH,
+    RATE_LIMIT_WINDOW,
+    SIREN_DURATION_MAX,
+    SIREN_DURATION_MIN,
+)
+from .exceptions import (
+    SafeHomeAuthenticationError,
+    SafeHomeCommandError,
+    SafeHomeConnectionError,
+    SafeHomeError,
+    SafeHomeProtocolError,
+    SafeHomeRateLimitedError,
+)
+from .models import Device, EmergencySource, Hub, Info, PairResult, StreamInfo
+
+_LOGGER = logging.getLogger(__package__)
+
+_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_CODE_SEPARATORS_RE = re.compile(r"[\s-]")
+_PAIRING_CODE_RE = re.compile(r"^[0-9]{6}$")
+_JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+_MAX_MESSAGE_LEN = 200
+
+
+@dataclass(frozen=True, slots=True)
+class _Response:
+    """A fully read HTTP answer."""
+
+    status: int
+    body: bytes
+    content_type: str
+    headers: CIMultiDictProxy[str]
+
+
+def _url_host(host: str) -> str:
+    """Bracket an IPv6 literal for use in a URL."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def _path_id(device_id: str) -> str:
+    """Return a device id that is safe in a URL path, or fail like the hub would."""
+    if not isinstance(device_id, str) or not _ID_RE.match(device_id) or device_id in (".", ".."):
+        raise SafeHomeCommandError("Invalid device id", code=ERROR_NOT_FOUND)
+    return device_id
+
+
+def _invalid_params(message: str) -> SafeHomeCommandError:
+    """Build the error a hub would give for a bad parameter (raised before sending)."""
+    return SafeHomeCommandError(message, code=ERROR_INVALID_PARAMS)
+
+
+def error_from_response(status: int, body: bytes, headers: Any = None) -> SafeHomeError:
+    """Map a non-2xx answer to the client's exception (docs/client.md, "Errors")."""
+    code: str | None = None
+    message: str | None = None
+    retry_after: float | None = None
+    try:
+        parsed = json.loads(body) if body else None
+    except ValueError:
+        parsed = None
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    if isinstance(error, dict):
+        if isinstance(error.get("code"), str):
+            code = error["code"]
+        if isinstance(error.get("message"), str):
+            message = error["message"][:_MAX_MESSAGE_LEN]
+        value = error.get("retry_after")
+        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+            retry_after = float(value)
+    text = f"{code}: {message}" if code and message else (code or f"HTTP {status}")
+
+    if status == 429 or code == ERROR_RATE_LIMITED:
+        if retry_after is None and headers is not None:
+            retry_after = _parse_retry_after(headers.get("Retry-After"))
+        return SafeHomeRateLimitedError(
+            text,
+            retry_after=RATE_LIMIT_WINDOW if retry_after is None else retry_after,
+            code=code or ERROR_RATE_LIMITED,
+            status=status,
+        )
+    if status == 401 or code in (ERROR_UNAUTHORIZED, ERROR_INVALID_CODE):
+        return SafeHomeAuthenticationError(text, code=code or ERROR_UNAUTHORIZED, status=status)
+    if code == ERROR_OFFLINE:
+        return SafeHomeCommandError(text, code=code, status=status)
+    if status >= 500:
+        return SafeHomeConnectionError(f"The hub answered {text}", code=code, status=status)
+    if 400 <= status < 500 and code is not None:
+        return SafeHomeCommandError(text, code=code, status=status)
+    return SafeHomeProtocolError(
+        f"Unexpected HTTP {status} without an error body", code=code, status=status
+    )
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    """Parse a `Retry-After` header given in seconds."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+class SafeHomeClient:
+    """Async client of one SafeHome hub's REST API; never logs the token."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        session: aiohttp.ClientSession,
+        token: str | None = None,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    ) -> None:
+        """Bind to a hub; the session is the caller's and is never closed here."""
+        self._host = host
+        self._port = port
+        self._session = session
+        self._token = token
+        self._request_timeout = request_timeout
+        self._base_url = f"http://{_url_host(host)}:{port}{API_PATH}"
+
+    def __repr__(self) -> str:
+        """Describe the client without its token."""
+        token = "<set>" if self._token else None
+        return f"{type(self).__name__}(base_url={self._base_url!r}, token={token})"
+
+    @property
+    def host(self) -> str:
+        """The hub's host name or address."""
+        return self._host
+
+    @property
+    def port(self) -> int:
+        """The hub's TCP port."""
+        return self._port
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The aiohttp session used for every request."""
+        return self._session
+
+    @property
+    def request_timeout(self) -> float:
+        """Timeout of each REST call, in seconds."""
+        return self._request_timeout
+
+    @property
+    def token(self) -> str | None:
+        """The bearer token (a secret), or None before pairing."""
+        return self._token
+
+    @token.setter
+    def token(self, token: str | None) -> None:
+        self._token = token
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL, e.g. `http://host:port/api/v1`."""
+        return self._base_url
+
+    @property
+    def events_url(self) -> str:
+        """The event stream's WebSocket URL."""
+        return f"ws://{_url_host(self._host)}:{self._port}{API_PATH}{EVENTS_PATH}"
+
+    def auth_headers(self) -> dict[str, str]:
+        """Return the Authorization header for the current token (empty without one)."""
+        return {"Authorization": f"Bearer {self._token}"} if self._token else {}
+
+    # --- transport
+
+    def _connection_error(self, err: BaseException) -> SafeHomeConnectionError:
+        if isinstance(err, TimeoutError):
+            return SafeHomeConnectionError(
+                f"Timed out talking to the SafeHome hub at {self._host}:{self._port}"
+            )
+        return SafeHomeConnectionError(
+            f"Cannot talk to the SafeHome hub at {self._host}:{self._port}: "
+            f"{type(err).__name__}: {err}"
+        )
+
+    def _headers(self, body: Any, auth: bool) -> dict[str, str]:
+        headers = self.auth_headers() if auth else {}
+        if body is not None:
+            headers["Content-Type"] = _JSON_CONTENT_TYPE
+        return headers
+
+    async def _request(
+        self, method: str, path: str, *, body: Any = None, auth: bool = True
+    ) -> _Response:
+        """Send one request and read the whole answer; raise the mapped error on non-2xx."""
+        data = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        try:
+            async with (
+                asyncio.timeout(self._request_timeout),
+                self._session.request(
+                    method,
+                    self._base_url + path,
+                    data=data,
+                    headers=self._headers(body, auth),
+                    allow_redirects=False,
+                    raise_for_status=False,
+                ) as resp,
+            ):
+                raw = await resp.read()
+                response = _Response(resp.status, raw, resp.content_type, resp.headers)
+        except (TimeoutError, aiohttp.ClientError, OSError) as err:
+            raise self._connection_error(err) from err
+        _LOGGER.debug("%s %s -> %s", method, path, response.status)
+        if not 200 <= response.status < 300:
+            raise error_from_response(response.status, response.body, response.headers)
+        return response
+
+    async def _request_json(
+        self, method: str, path: str, *, body: Any = None, auth: bool = True
+    ) -> dict[str, Any]:
+        """Send one request and return its JSON object answer."""
+        response = await self._request(method, path, body=body, auth=auth)
+        try:
+            parsed = json.loads(response.body)
+        except ValueError:
+            raise SafeHomeProtocolError(f"{method} {path}: the answer is not JSON") from None
+        if not isinstance(parsed, dict):
+            raise SafeHomeProtocolError(f"{method} {path}: the answer is not a JSON object")
+        return parsed
+
+    # --- hub and pairing
+
+    async def info(self) -> Info:
+        """Return the hub's identity (no token needed)."""
+        return Info.from_dict(await self._request_json("GET", "/info", auth=False))
+
+    async def pair(self, code: str, client_name: str = "Home Assistant") -> PairResult:
+        """Exchange the hub's pairing code for a token, and use that token from now on."""
+        code = _CODE_SEPARATORS_RE.sub("", code)
+        if not _PAIRING_CODE_RE.match(code):
+            # A hub would answer 401 invalid_code; do not spend a rate-limited attempt.
+            raise SafeHomeAuthenticationError(
+                "The pairing code must be 6 digits", code=ERROR_INVALID_CODE
+            )
+        body = {"code": code, "client_name": client_name[:128]}
+        result = PairResult.from_dict(
+            await self._request_json("POST", "/pair", body=body, auth=False)
+        )
+        self._token = result.token
+        return result
+
+    async def hub(self) -> Hub:
+        """Return the hub with its live state."""
+        return Hub.from_dict(await self._request_json("GET", "/hub"))
+
+    async def hub_command(self, command: str, params: dict[str, Any] | None = None) -> Hub:
+        """Send a hub command and return the hub as it is then."""
+        return Hub.from_dict(
+            await self._request_json("POST", "/hub/commands", body=_command_body(command, params))
+        )
+
+    async def set_away_mode(self, enabled: bool) -> Hub:
+        """Switch the hub's away mode."""
+        return await self.hub_command("set_away_mode", {"enabled": bool(enabled)})
+
+    # --- devices
+
+    async def devices(self) -> list[Device]:
+        """Return every device behind the hub."""
+        data = await self._request_json("GET", "/devices")
+        devices = data.get("devices")
+        if not isinstance(devices, list):
+            raise SafeHomeProtocolError("DeviceList: field 'devices' must be an array")
+        return [Device.from_dict(item) for item in devices]
+
+    async def device(self, device_id: str) -> Device:
+        """Return one device."""
+        return Device.from_dict(await self._request_json("GET", f"/devices/{_path_id(device_id)}"))
+
+    async def command(
+        self, device_id: str, command: str, params: dict[str, Any] | None = None
+    ) -> Device:
+        """Send a device command; the answer is the device as soon as the hub accepted it."""
+        path = f"/devices/{_path_id(device_id)}/commands"
+        return Device.from_dict(
+            await self._request_json("POST", path, body=_command_body(command, params))
+        )
+
+    async def lock(self, device_id: str) -> Device:
+        """Lock a door lock (`door_open` if the door is open)."""
+        return await self.command(device_id, "lock")
+
+    async def unlock(self, device_id: str) -> Device:
+        """Unlock a door lock."""
+        return await self.command(device_id, "unlock")
+
+    async def open_latch(self, device_id: str) -> Device:
+        """Release a door lock's latch (`open` command)."""
+        return await self.command(device_id, "open")
+
+    async def set_auto_lock_delay(self, device_id: str, seconds: float) -> Device:
+        """Set a lock's relock delay after the door closes, 0-30 s in steps of 0.1 s."""
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not 0 <= seconds <= AUTO_LOCK_DELAY_MAX
+        ):
+            raise _invalid_params(f"seconds must be between 0 and {AUTO_LOCK_DELAY_MAX:g}")
+        value = round(float(seconds), 1)
+        return await self.command(device_id, "set_auto_lock_delay", {"seconds": value})
+
+    async def camera_on(self, device_id: str) -> Device:
+        """Switch a camera on (leave privacy mode)."""
+        return await self.command(device_id, "camera_on")
+
+    async def camera_off(self, device_id: str) -> Device:
+        """Switch a camera off (privacy mode)."""
+        return await self.command(device_id, "camera_off")
+
+    async def siren_on(self, device_id: str, duration: int | None = None) -> Device:
+        """Sound an emergency bell's siren, for `duration` seconds (hub default 60)."""
+        if duration is None:
+            return await self.command(device_id, "siren_on")
+        if (
+            isinstance(duration, bool)
+            or not isinstance(duration, int)
+            or not SIREN_DURATION_MIN <= duration <= SIREN_DURATION_MAX
+        ):
+            raise _invalid_params(
+                f"duration must be an integer {SIREN_DURATION_MIN}-{SIREN_DURATION_MAX}"
+            )
+        return await self.command(device_id, "siren_on", {"duration": duration})
+
+    async def siren_off(self, device_id: str) -> Device:
+        """Silence an emergency bell's siren."""
+        return await self.command(device_id, "siren_off")
+
+    async def trigger_emergency(
+        self, device_id: str, source: EmergencySource | str = EmergencySource.PHONE
+    ) -> Device:
+        """Raise an emergency on an emergency bell."""
+        try:
+            value = EmergencySource(source)
+        except ValueError:
+            raise _invalid_params("source must be button, voice or phone") from None
+        return await self.command(device_id, "trigger_emergency", {"source": value.value})
+
+    async def cancel_emergency(self, device_id: str) -> Device:
+        """Cancel an emergency (also silences the siren)."""
+        return await self.command(device_id, "cancel_emergency")
+
+    # --- camera media
+
+    async def snapshot(self, device_id: str) -> bytes:
+        """Return a fresh JPEG from a doorbell or camera."""
+        response = await self._request("GET", f"/devices/{_path_id(device_id)}/snapshot")
+        if not response.content_type.startswith("image/") or not response.body:
+            raise SafeHomeProtocolError("snapshot: the answer is not an image")
+        return response.body
+
+    async def stream_info(self, device_id: str) -> StreamInfo:
+        """Return where to get the live stream (its URLs are secrets: never log them)."""
+        return StreamInfo.from_dict(
+            await self._request_json("GET", f"/devices/{_path_id(device_id)}/stream")
+        )
+
+    async def mjpeg(self, device_id: str) -> aiohttp.ClientResponse:
+        """Open the MJPEG stream; the caller reads and must release the response."""
+        path = f"/devices/{_path_id(device_id)}/mjpeg"
+        try:
+            async with asyncio.timeout(self._request_timeout):
+                resp = await self._session.request(
+                    "GET",
+                    self._base_url + path,
+                    headers=self.auth_headers(),
+                    allow_redirects=False,
+                    raise_for_status=False,
+                    timeout=aiohttp.ClientTimeout(
+                        total=None, sock_connect=self._request_timeout
+                    ),
+                )
+                if resp.status == 200:
+                    return resp
+                try:
+                    raw = await resp.read()
+                finally:
+                    resp.release()
+        except (TimeoutError, aiohttp.ClientError, OSError) as err:
+            raise self._connection_error(err) from err
+        raise error_from_response(resp.status, raw, resp.headers)
+
+
+def _command_body(command: str, params: dict[str, Any] | None) -> dict[str, Any]:
+    """Build a `CommandRequest` (params omitted when empty)."""
+    if not isinstance(command, str) or not 1 <= len(command) <= 64:
+        raise _invalid_params("command must be a string of 1-64 characters")
+    body: dict[str, Any] = {"command": command}
+    if params:
+        body["params"] = params
+    return body

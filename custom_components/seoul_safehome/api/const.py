@@ -1,0 +1,69 @@
+"""Constants of the SafeHome Local API (docs/protocol.md)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+API_VERSION: Final = "1.0"
+"""The API version this client implements."""
+SUPPORTED_API_MAJOR: Final = 1
+MIN_API_MINOR: Final = 0
+
+DEFAULT_PORT: Final = 8765
+API_PATH: Final = "/api/v1"
+EVENTS_PATH: Final = "/events"
+ZEROCONF_TYPE: Final = "_safehome._tcp.local."
+
+DEFAULT_REQUEST_TIMEOUT: Final = 10.0
+MAX_FRAME_SIZE: Final = 64 * 1024
+"""Largest WebSocket frame (and request body) the protocol allows, in bytes."""
+WS_MAX_MESSAGE_SIZE: Final = 16 * 1024 * 1024
+"""Frames above MAX_FRAME_SIZE are skipped; only beyond this is the link dropped."""
+
+DEFAULT_BACKOFF_MIN: Final = 0.5
+DEFAULT_BACKOFF_MAX: Final = 30.0
+DEFAULT_BACKOFF_JITTER: Final = 0.2
+DEFAULT_HEARTBEAT_INTERVAL: Final = 10.0
+WATCHDOG_FACTOR: Final = 2.0
+WATCHDOG_GRACE: Final = 5.0
+
+AUTO_LOCK_DELAY_MAX: Final = 30.0
+SIREN_DURATION_MIN: Final = 1
+SIREN_DURATION_MAX: Final = 600
+RATE_LIMIT_WINDOW: Final = 60.0
+"""Fallback `retry_after` when a 429 carries none (the hub's rate-limit window)."""
+
+CLOSE_CODE_UNAUTHORIZED: Final = 4001
+
+# Error codes (docs/protocol.md §6).
+ERROR_BAD_REQUEST: Final = "bad_request"
+ERROR_INVALID_PARAMS: Final = "invalid_params"
+ERROR_UNKNOWN_COMMAND: Final = "unknown_command"
+ERROR_UNSUPPORTED: Final = "unsupported"
+ERROR_UNAUTHORIZED: Final = "unauthorized"
+ERROR_INVALID_CODE: Final = "invalid_code"
+ERROR_NOT_FOUND: Final = "not_found"
+ERROR_DOOR_OPEN: Final = "door_open"
+ERROR_JAMMED: Final = "jammed"
+ERROR_BUSY: Final = "busy"
+ERROR_CAMERA_OFF: Final = "camera_off"
+ERROR_PAYLOAD_TOO_LARGE: Final = "payload_too_large"
+ERROR_RATE_LIMITED: Final = "rate_limited"
+ERROR_INTERNAL: Final = "internal"
+ERROR_OFFLINE: Final = "offline"
+
+# Capabilities (docs/protocol.md §4).
+CAP_SNAPSHOT: Final = "snapshot"
+CAP_MJPEG: Final = "mjpeg"
+CAP_STREAM: Final = "stream"
+CAP_PRIVACY: Final = "privacy"
+CAP_MOTION: Final = "motion"
+CAP_LOCK: Final = "lock"
+CAP_UNLOCK: Final = "unlock"
+CAP_OPEN: Final = "open"
+CAP_AUTO_LOCK_DELAY: Final = "auto_lock_delay"
+CAP_DOOR_CONTACT: Final = "door_contact"
+CAP_ACTIVITY: Final = "activity"
+CAP_SIREN: Final = "siren"
+CAP_EMERGENCY: Final = "emergency"
+CAP_VOICE: Final = "voice"

@@ -1,0 +1,259 @@
+"""Config flow for Seoul SafeHome: find a hub, pair with its code, keep the pairing working."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import math
+import re
+from typing import Any
+
+import voluptuous as vol
+
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
+    ConfigFlow,
+    ConfigFlowResult,
+)
+from homeassistant.const import CONF_CODE, CONF_HOST, CONF_PORT, CONF_TOKEN
+from homeassistant.data_entry_flow import AbortFlow
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+)
+from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+
+from .api import (
+    Info,
+    PairResult,
+    SafeHomeAuthenticationError,
+    SafeHomeClient,
+    SafeHomeConnectionError,
+    SafeHomeError,
+    SafeHomeRateLimitedError,
+)
+from .const import CLIENT_NAME, DEFAULT_PORT, DOMAIN, MIN_API_VERSION
+
+# The hub shows or prints a 6-digit code; people often type it with a space or dash.
+PAIRING_CODE_RE = re.compile(r"\d{6}")
+PAIRING_CODE_SEPARATORS = re.compile(r"[\s-]")
+
+PAIR_SCHEMA = vol.Schema(
+    {vol.Required(CONF_CODE): TextSelector(TextSelectorConfig(autocomplete="one-time-code"))}
+)
+
+
+def _address_schema(host: str | None, port: int) -> vol.Schema:
+    """Return the form asking where the hub is."""
+    return vol.Schema(
+        {
+            vol.Required(CONF_HOST, default=host or vol.UNDEFINED): TextSelector(
+                TextSelectorConfig(autocomplete="off")
+            ),
+            vol.Required(CONF_PORT, default=port): vol.All(
+                NumberSelector(
+                    NumberSelectorConfig(min=1, max=65535, step=1, mode=NumberSelectorMode.BOX)
+                ),
+                vol.Coerce(int),
+            ),
+        }
+    )
+
+
+def _abort_if_api_unsupported(info: Info) -> None:
+    """Stop the flow if the hub speaks an API version this integration cannot use."""
+    if not info.api_supported:
+        raise AbortFlow(
+            "unsupported_api_version",
+            description_placeholders={
+                "version": info.api_version,
+                "required": ".".join(map(str, MIN_API_VERSION)),
+            },
+        )
+
+
+class SafeHomeConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up a SafeHome hub: address (typed or discovered), then its pairing code."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    _host: str
+    _port: int
+    _hub_id: str
+    _name: str
+
+    def _client(self, host: str | None = None, port: int | None = None) -> SafeHomeClient:
+        """Return a client (without a token) for the hub being set up."""
+        return SafeHomeClient(
+            host or self._host, port or self._port, async_get_clientsession(self.hass)
+        )
+
+    async def _async_fetch_info(
+        self, user_input: dict[str, Any], errors: dict[str, str]
+    ) -> Info | None:
+        """Ask the address the user typed who it is; fill `errors` if that fails."""
+        try:
+            return await self._client(user_input[CONF_HOST], user_input[CONF_PORT]).info()
+        except SafeHomeConnectionError:
+            errors[CONF_HOST] = "cannot_connect"
+        except SafeHomeError:
+            errors[CONF_HOST] = "not_a_hub"
+        return None
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the hub's address."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            user_input[CONF_HOST] = user_input[CONF_HOST].strip()
+            if info := await self._async_fetch_info(user_input, errors):
+                _abort_if_api_unsupported(info)
+                await self.async_set_unique_id(info.id, raise_on_progress=False)
+                self._abort_if_unique_id_configured(
+                    updates={CONF_HOST: user_input[CONF_HOST], CONF_PORT: user_input[CONF_PORT]}
+                )
+                self._host, self._port = user_input[CONF_HOST], user_input[CONF_PORT]
+                self._hub_id, self._name = info.id, info.name
+                return await self.async_step_pair()
+        else:
+            user_input = {}
+
+        return self.async_show_form(
+            step_id="user",
+            data_schema=_address_schema(
+                user_input.get(CONF_HOST), user_input.get(CONF_PORT, DEFAULT_PORT)
+            ),
+            errors=errors,
+        )
+
+    async def async_step_zeroconf(
+        self, discovery_info: ZeroconfServiceInfo
+    ) -> ConfigFlowResult:
+        """Handle a hub announcing itself on the network."""
+        if not (hub_id := discovery_info.properties.get("id")):
+            return self.async_abort(reason="invalid_discovery_info")
+        self._host = discovery_info.host
+        self._port = discovery_info.port or DEFAULT_PORT
+        await self.async_set_unique_id(hub_id)
+        # A hub that is already set up may have moved: follow it.
+        self._abort_if_unique_id_configured(updates={CONF_HOST: self._host, CONF_PORT: self._port})
+        try:
+            info = await self._client().info()
+        except SafeHomeError:
+            return self.async_abort(reason="cannot_connect")
+        _abort_if_api_unsupported(info)
+        self._hub_id, self._name = hub_id, info.name
+        self.context["title_placeholders"] = {"name": info.name}
+        return await self.async_step_pair()
+
+    async def _async_pair(
+        self, user_input: dict[str, Any], errors: dict[str, str], placeholders: dict[str, str]
+    ) -> PairResult | None:
+        """Exchange the code the user typed for a token; fill `errors` if that fails."""
+        code = PAIRING_CODE_SEPARATORS.sub("", user_input[CONF_CODE])
+        if not PAIRING_CODE_RE.fullmatch(code):
+            # Checked here so a typo does not count towards the hub's attempt limit.
+            errors[CONF_CODE] = "invalid_code_format"
+            return None
+        try:
+            result = await self._client().pair(code, CLIENT_NAME)
+        except SafeHomeRateLimitedError as err:
+            errors["base"] = "rate_limited"
+            placeholders["retry_after"] = str(max(1, math.ceil(err.retry_after)))
+        except SafeHomeAuthenticationError:
+            errors[CONF_CODE] = "invalid_code"
+        except SafeHomeConnectionError:
+            errors["base"] = "cannot_connect"
+        except SafeHomeError:
+            errors["base"] = "not_a_hub"
+        else:
+            if result.hub.id != self._hub_id:
+                raise AbortFlow("wrong_hub")
+            return result
+        return None
+
+    def _pair_placeholders(self) -> dict[str, str]:
+        """Name and address of the hub, for the pairing forms."""
+        return {"name": self._name, "host": self._host}
+
+    async def async_step_pair(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pair with a new hub using the code printed on it."""
+        errors: dict[str, str] = {}
+        placeholders = self._pair_placeholders()
+        if user_input is not None and (
+            result := await self._async_pair(user_input, errors, placeholders)
+        ):
+            return self.async_create_entry(
+                title=result.hub.name,
+                data={CONF_HOST: self._host, CONF_PORT: self._port, CONF_TOKEN: result.token},
+            )
+        return self.async_show_form(
+            step_id="pair",
+            data_schema=PAIR_SCHEMA,
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """Start pairing again after the hub refused Home Assistant's token."""
+        entry = self._get_reauth_entry()
+        self._host, self._port = entry_data[CONF_HOST], entry_data[CONF_PORT]
+        self._hub_id, self._name = str(entry.unique_id), entry.title
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the hub's pairing code again."""
+        errors: dict[str, str] = {}
+        placeholders = self._pair_placeholders()
+        if user_input is not None and (
+            result := await self._async_pair(user_input, errors, placeholders)
+        ):
+            return self.async_update_reload_and_abort(
+                self._get_reauth_entry(), data_updates={CONF_TOKEN: result.token}
+            )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=PAIR_SCHEMA,
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the address of a hub that is set up; its pairing stays."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            user_input[CONF_HOST] = user_input[CONF_HOST].strip()
+            if info := await self._async_fetch_info(user_input, errors):
+                # Checked before the token is ever sent to the new address.
+                await self.async_set_unique_id(info.id)
+                self._abort_if_unique_id_mismatch(reason="wrong_hub")
+                _abort_if_api_unsupported(info)
+                return self.async_update_reload_and_abort(
+                    entry,
+                    data_updates={
+                        CONF_HOST: user_input[CONF_HOST],
+                        CONF_PORT: user_input[CONF_PORT],
+                    },
+                )
+        else:
+            user_input = dict(entry.data)
+
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=_address_schema(user_input[CONF_HOST], user_input[CONF_PORT]),
+            errors=errors,
+            description_placeholders={"name": entry.title},
+        )

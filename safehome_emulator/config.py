@@ -1,0 +1,170 @@
+"""The emulator's configuration: defaults, validation and JSON config files."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import copy
+import dataclasses
+from dataclasses import dataclass, field
+import json
+from pathlib import Path
+import re
+from typing import Any
+
+from .util import API_VERSION_RE, is_valid_id
+
+PAIRING_CODE_RE = re.compile(r"^[0-9]{6}$")
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+# The Seoul kit: a doorbell, a home camera, a door lock and an emergency bell.
+DEFAULT_DEVICES: tuple[dict[str, Any], ...] = (
+    {"id": "doorbell-1", "type": "doorbell", "name": "Front door doorbell", "battery": 95},
+    {"id": "cam-1", "type": "camera", "name": "Home camera", "battery": None},
+    {
+        "id": "lock-1",
+        "type": "door_lock",
+        "name": "Front door lock",
+        "battery": 86,
+        "lock_state": "locked",
+        "door": "closed",
+        "auto_lock_delay": 2.5,
+    },
+    {"id": "bell-1", "type": "emergency_bell", "name": "Emergency bell", "battery": 100},
+)
+
+
+def default_devices() -> list[dict[str, Any]]:
+    """Return a fresh copy of the default device set."""
+    return copy.deepcopy(list(DEFAULT_DEVICES))
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmulatorConfig:
+    """Everything the emulator can be configured with (validated on creation)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8765
+    pairing_code: str = "123456"
+    hub_id: str = "shub-demo01"
+    name: str = "SafeHome Hub"
+    model: str = "SH-HUB1"
+    manufacturer: str = "Seoul SafeHome"
+    firmware: str = "1.4.2"
+    api_version: str = "1.0"
+    control: bool = False
+    zeroconf: bool = True
+    heartbeat: float = 10.0
+    replay_buffer: int = 8192
+    devices: list[dict[str, Any]] = field(default_factory=default_devices)
+    motor_time: float = 0.15
+    latch_time: float = 3.0
+    siren_duration: int = 60
+    battery_drain_interval: float = 600.0
+    mjpeg_fps: float = 5.0
+    video_fps: int = 10
+    stream_key_ttl: float = 600.0
+    pair_max_failures: int = 5
+    pair_window: float = 60.0
+    log_level: str = "info"
+
+    def __post_init__(self) -> None:
+        """Reject invalid values with a ValueError naming the field."""
+        checks: list[tuple[bool, str]] = [
+            (isinstance(self.host, str) and bool(self.host), "host must be a non-empty string"),
+            (_is_int(self.port) and 0 <= self.port <= 65535, "port must be 0-65535"),
+            (
+                isinstance(self.pairing_code, str) and bool(PAIRING_CODE_RE.match(self.pairing_code)),
+                "pairing_code must be 6 digits",
+            ),
+            (is_valid_id(self.hub_id), "hub_id must be 1-64 characters from [A-Za-z0-9._-]"),
+            (isinstance(self.name, str) and 1 <= len(self.name) <= 128, "name must be 1-128 chars"),
+            (
+                isinstance(self.api_version, str) and bool(API_VERSION_RE.match(self.api_version)),
+                "api_version must be MAJOR.MINOR",
+            ),
+            (_is_num(self.heartbeat) and 0 < self.heartbeat <= 300, "heartbeat must be 0-300 s"),
+            (_is_int(self.replay_buffer) and self.replay_buffer >= 1, "replay_buffer must be >= 1"),
+            (_is_num(self.motor_time) and self.motor_time >= 0, "motor_time must be >= 0"),
+            (_is_num(self.latch_time) and self.latch_time > 0, "latch_time must be > 0"),
+            (
+                _is_int(self.siren_duration) and 1 <= self.siren_duration <= 600,
+                "siren_duration must be 1-600",
+            ),
+            (
+                _is_num(self.battery_drain_interval) and self.battery_drain_interval >= 0,
+                "battery_drain_interval must be >= 0 (0 = off)",
+            ),
+            (_is_num(self.mjpeg_fps) and 0 < self.mjpeg_fps <= 60, "mjpeg_fps must be 0-60"),
+            (_is_int(self.video_fps) and 1 <= self.video_fps <= 60, "video_fps must be 1-60"),
+            (_is_num(self.stream_key_ttl) and self.stream_key_ttl > 0, "stream_key_ttl must be > 0"),
+            (
+                _is_int(self.pair_max_failures) and self.pair_max_failures >= 1,
+                "pair_max_failures must be >= 1",
+            ),
+            (_is_num(self.pair_window) and self.pair_window > 0, "pair_window must be > 0"),
+            (self.log_level in LOG_LEVELS, f"log_level must be one of {', '.join(LOG_LEVELS)}"),
+            (isinstance(self.control, bool), "control must be true or false"),
+            (isinstance(self.zeroconf, bool), "zeroconf must be true or false"),
+            (
+                all(isinstance(s, str) for s in (self.model, self.manufacturer, self.firmware)),
+                "model, manufacturer and firmware must be strings",
+            ),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+        _check_devices(self.devices)
+
+    def replace(self, **changes: Any) -> EmulatorConfig:
+        """Return a copy with some fields changed (and validated)."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_mapping(
+        cls, data: Mapping[str, Any], base: EmulatorConfig | None = None
+    ) -> EmulatorConfig:
+        """Build a config from a mapping such as a config file (`-` in keys reads as `_`)."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        changes: dict[str, Any] = {}
+        for key, value in data.items():
+            name = str(key).replace("-", "_")
+            if name not in known:
+                raise ValueError(f"unknown configuration key {key!r}")
+            changes[name] = value
+        return dataclasses.replace(base or cls(), **changes)
+
+
+def load_config_file(path: str | Path, base: EmulatorConfig | None = None) -> EmulatorConfig:
+    """Read a JSON config file (raises OSError or ValueError)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not valid JSON: {err}") from err
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: the configuration must be a JSON object")
+    return EmulatorConfig.from_mapping(data, base)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_num(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_devices(devices: object) -> None:
+    if not isinstance(devices, list):
+        raise ValueError("devices must be a list of device objects")
+    seen: set[str] = set()
+    for spec in devices:
+        if not isinstance(spec, dict):
+            raise ValueError("every device must be a JSON object")
+        device_id = spec.get("id")
+        if not is_valid_id(device_id):
+            raise ValueError(f"device id {device_id!r} must be 1-64 chars from [A-Za-z0-9._-]")
+        if device_id in seen:
+            raise ValueError(f"duplicate device id {device_id!r}")
+        seen.add(device_id)
+        if not isinstance(spec.get("type"), str) or not spec["type"]:
+            raise ValueError(f"device {device_id!r} needs a type")

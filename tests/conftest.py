@@ -1,0 +1,66 @@
+"""Shared fixtures: a real SafeHome emulator on loopback and its control surface."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from safehome_emulator import Emulator
+
+PAIRING_CODE = "123456"
+
+
+class Control:
+    """Drive the emulator's control surface (physical events and faults) over HTTP."""
+
+    def __init__(self, session: aiohttp.ClientSession, base_url: str) -> None:
+        """Bind to an emulator's base URL."""
+        self._session = session
+        self._base = base_url
+
+    async def request(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        """Send one control request and return its JSON answer (raises on non-2xx)."""
+        async with self._session.request(method, f"{self._base}/control{path}", json=body) as r:
+            data = await r.json()
+            assert r.status < 300, f"{method} {path} -> {r.status}: {data}"
+            return data
+
+    async def post(self, path: str, body: Any = None) -> dict[str, Any]:
+        """POST to a control endpoint."""
+        return await self.request("POST", path, body)
+
+    async def get(self, path: str) -> dict[str, Any]:
+        """GET a control endpoint."""
+        return await self.request("GET", path)
+
+    async def device(self, device_id: str) -> dict[str, Any]:
+        """Return one device as the emulator sees it."""
+        state = await self.get("/state")
+        return next(d for d in state["devices"] if d["id"] == device_id)
+
+    async def commands(self) -> list[dict[str, Any]]:
+        """Return the emulator's log of received commands."""
+        return (await self.get("/log"))["commands"]
+
+
+@pytest.fixture
+async def emulator(socket_enabled: None) -> AsyncIterator[Emulator]:
+    """Run a SafeHome emulator with the default Seoul kit on a free loopback port."""
+    emu = Emulator(
+        host="127.0.0.1", port=0, pairing_code=PAIRING_CODE, control=True, zeroconf=False
+    )
+    await emu.start()
+    try:
+        yield emu
+    finally:
+        await emu.stop()
+
+
+@pytest.fixture
+async def control(emulator: Emulator) -> AsyncIterator[Control]:
+    """A client for the emulator's control surface."""
+    async with aiohttp.ClientSession() as session:
+        yield Control(session, emulator.url)

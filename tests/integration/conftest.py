@@ -1,0 +1,62 @@
+"""Fixtures for the Home Assistant integration tests: a real hub (the emulator) on loopback."""
+
+from __future__ import annotations
+
+import aiohttp
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.seoul_safehome.const import DOMAIN
+from safehome_emulator import Emulator
+from tests.conftest import PAIRING_CODE
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load the integration from custom_components/."""
+
+
+@pytest.fixture
+async def hub_info(emulator: Emulator) -> dict:
+    """The emulator's public hub info (GET /api/v1/info)."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{emulator.url}/api/v1/info") as resp,
+    ):
+        return await resp.json()
+
+
+@pytest.fixture
+async def token(emulator: Emulator) -> str:
+    """A bearer token paired with the emulator's code."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{emulator.url}/api/v1/pair", json={"code": PAIRING_CODE, "client_name": "tests"}
+        ) as resp,
+    ):
+        return (await resp.json())["token"]
+
+
+@pytest.fixture
+def mock_config_entry(emulator: Emulator, hub_info: dict, token: str) -> MockConfigEntry:
+    """A config entry for the emulator's hub."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=hub_info["name"],
+        unique_id=hub_info["id"],
+        data={CONF_HOST: "127.0.0.1", CONF_PORT: emulator.port, CONF_TOKEN: token},
+    )
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """Set the integration up against the emulator and wait until it is loaded."""
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    return mock_config_entry
