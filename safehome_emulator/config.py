@@ -62,6 +62,7 @@ class EmulatorConfig:
     battery_drain_interval: float = 600.0
     mjpeg_fps: float = 5.0
     video_fps: int = 10
+    video_preroll: float = 2.5
     stream_key_ttl: float = 600.0
     pair_max_failures: int = 5
     pair_window: float = 60.0
@@ -73,7 +74,8 @@ class EmulatorConfig:
             (isinstance(self.host, str) and bool(self.host), "host must be a non-empty string"),
             (_is_int(self.port) and 0 <= self.port <= 65535, "port must be 0-65535"),
             (
-                isinstance(self.pairing_code, str) and bool(PAIRING_CODE_RE.match(self.pairing_code)),
+                isinstance(self.pairing_code, str)
+                and bool(PAIRING_CODE_RE.match(self.pairing_code)),
                 "pairing_code must be 6 digits",
             ),
             (is_valid_id(self.hub_id), "hub_id must be 1-64 characters from [A-Za-z0-9._-]"),
@@ -96,7 +98,14 @@ class EmulatorConfig:
             ),
             (_is_num(self.mjpeg_fps) and 0 < self.mjpeg_fps <= 60, "mjpeg_fps must be 0-60"),
             (_is_int(self.video_fps) and 1 <= self.video_fps <= 60, "video_fps must be 1-60"),
-            (_is_num(self.stream_key_ttl) and self.stream_key_ttl > 0, "stream_key_ttl must be > 0"),
+            (
+                _is_num(self.video_preroll) and 0 <= self.video_preroll <= 10,
+                "video_preroll must be 0-10 s",
+            ),
+            (
+                _is_num(self.stream_key_ttl) and self.stream_key_ttl > 0,
+                "stream_key_ttl must be > 0",
+            ),
             (
                 _is_int(self.pair_max_failures) and self.pair_max_failures >= 1,
                 "pair_max_failures must be >= 1",
@@ -154,17 +163,10 @@ def _is_num(value: object) -> bool:
 
 
 def _check_devices(devices: object) -> None:
-    if not isinstance(devices, list):
+    """Check the list's shape; each device is checked when it is built."""
+    if not isinstance(devices, list) or not all(isinstance(d, dict) for d in devices):
         raise ValueError("devices must be a list of device objects")
-    seen: set[str] = set()
-    for spec in devices:
-        if not isinstance(spec, dict):
-            raise ValueError("every device must be a JSON object")
-        device_id = spec.get("id")
-        if not is_valid_id(device_id):
-            raise ValueError(f"device id {device_id!r} must be 1-64 chars from [A-Za-z0-9._-]")
-        if device_id in seen:
-            raise ValueError(f"duplicate device id {device_id!r}")
-        seen.add(device_id)
-        if not isinstance(spec.get("type"), str) or not spec["type"]:
-            raise ValueError(f"device {device_id!r} needs a type")
+    ids = [d.get("id") for d in devices]
+    duplicates = sorted({str(i) for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ValueError(f"duplicate device ids: {', '.join(duplicates)}")

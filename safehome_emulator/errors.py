@@ -26,9 +26,7 @@ STATUS_CODES: dict[str, int] = {
 class ApiError(Exception):
     """A failure the hub reports to its client as an `Error` body."""
 
-    def __init__(
-        self, code: str, message: str, *, status: int | None = None, **extra: Any
-    ) -> None:
+    def __init__(self, code: str, message: str, *, status: int | None = None, **extra: Any) -> None:
         """Describe an error by its code (the status follows from it unless given)."""
         super().__init__(message)
         self.code = code

@@ -11,13 +11,19 @@ from .errors import ApiError
 _MISSING = object()
 
 
-def _get(params: Mapping[str, Any], key: str, default: Any, code: str) -> Any:
-    value = params.get(key, _MISSING)
-    if value is _MISSING:
-        if default is _MISSING:
-            raise ApiError(code, f"parameter {key!r} is required")
-        return default
-    return value
+def _lookup(params: Mapping[str, Any], key: str, default: Any, code: str) -> tuple[bool, Any]:
+    """Return (True, value) for a given value, (False, default) for an absent optional one.
+
+    A null counts as absent for an optional parameter and as invalid for a required one.
+    """
+    value = params.get(key)
+    if value is not None:
+        return True, value
+    if default is _MISSING:
+        if key in params:
+            return True, value
+        raise ApiError(code, f"parameter {key!r} is required")
+    return False, default
 
 
 def number(
@@ -30,7 +36,9 @@ def number(
     code: str = "invalid_params",
 ) -> float:
     """Return a finite number within [low, high]."""
-    value = _get(params, key, default, code)
+    given, value = _lookup(params, key, default, code)
+    if not given:
+        return value
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
@@ -51,7 +59,9 @@ def integer(
     code: str = "invalid_params",
 ) -> int:
     """Return an integer within [low, high] (a float with no fraction is accepted)."""
-    value = _get(params, key, default, code)
+    given, value = _lookup(params, key, default, code)
+    if not given:
+        return value
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -63,7 +73,9 @@ def boolean(
     params: Mapping[str, Any], key: str, *, default: Any = _MISSING, code: str = "invalid_params"
 ) -> bool:
     """Return a boolean."""
-    value = _get(params, key, default, code)
+    given, value = _lookup(params, key, default, code)
+    if not given:
+        return value
     if not isinstance(value, bool):
         raise ApiError(code, f"parameter {key!r} must be true or false")
     return value
@@ -78,7 +90,9 @@ def choice(
     code: str = "invalid_params",
 ) -> str:
     """Return one of the allowed strings."""
-    value = _get(params, key, default, code)
+    given, value = _lookup(params, key, default, code)
+    if not given:
+        return value
     if value not in allowed or not isinstance(value, str):
         raise ApiError(code, f"parameter {key!r} must be one of {', '.join(sorted(allowed))}")
     return value
@@ -94,7 +108,9 @@ def text(
     code: str = "invalid_params",
 ) -> str | None:
     """Return a string of at most `max_length` characters (or None if `nullable`)."""
-    value = _get(params, key, default, code)
+    given, value = _lookup(params, key, default, code)
+    if not given:
+        return value
     if value is None and nullable:
         return None
     if not isinstance(value, str) or len(value) > max_length:

@@ -25,9 +25,7 @@ def _validator(name: str) -> Draft202012Validator:
         raise KeyError(f"no message {name!r} in the schema")
     resource = Resource.from_contents(schema)
     registry = Registry().with_resource(schema["$id"], resource)
-    return Draft202012Validator(
-        {"$ref": f"{schema['$id']}#/$defs/{name}"}, registry=registry
-    )
+    return Draft202012Validator({"$ref": f"{schema['$id']}#/$defs/{name}"}, registry=registry)
 
 
 def assert_valid(name: str, message: Any) -> None:

@@ -9,10 +9,13 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .api import SafeHomeClient
+from .blueprints import async_setup_blueprints
 from .const import DOMAIN
 from .coordinator import SafeHomeCoordinator
 from .data import SafeHomeConfigEntry, SafeHomeData
 from .entity import device_identifier, hub_device_info
+from .issues import async_check_api_version, async_delete_issues
+from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -30,6 +33,8 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's actions."""
+    async_setup_services(hass)
+    await async_setup_blueprints(hass)
     return True
 
 
@@ -43,6 +48,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> 
     )
     coordinator = SafeHomeCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
+    async_check_api_version(hass, entry, coordinator.data.hub)
     await coordinator.async_start()
     entry.async_on_unload(coordinator.async_stop)
     entry.runtime_data = SafeHomeData(client=client, coordinator=coordinator)
@@ -57,6 +63,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> 
 async def async_unload_entry(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> bool:
     """Unload the platforms; the event stream stops with the entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> None:
+    """Delete the entry's repair issues when it is removed."""
+    async_delete_issues(hass, entry)
 
 
 async def async_remove_config_entry_device(

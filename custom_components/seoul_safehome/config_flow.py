@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 import math
-import re
 from typing import Any
 
-import voluptuous as vol
-
-from homeassistant.config_entries import (
-    SOURCE_REAUTH,
-    SOURCE_RECONFIGURE,
-    ConfigFlow,
-    ConfigFlowResult,
-)
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_CODE, CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -26,21 +18,18 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
 )
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+import voluptuous as vol
 
 from .api import (
     Info,
     PairResult,
     SafeHomeAuthenticationError,
     SafeHomeClient,
-    SafeHomeConnectionError,
     SafeHomeError,
+    SafeHomeProtocolError,
     SafeHomeRateLimitedError,
 )
 from .const import CLIENT_NAME, DEFAULT_PORT, DOMAIN, MIN_API_VERSION
-
-# The hub shows or prints a 6-digit code; people often type it with a space or dash.
-PAIRING_CODE_RE = re.compile(r"\d{6}")
-PAIRING_CODE_SEPARATORS = re.compile(r"[\s-]")
 
 PAIR_SCHEMA = vol.Schema(
     {vol.Required(CONF_CODE): TextSelector(TextSelectorConfig(autocomplete="one-time-code"))}
@@ -99,15 +88,13 @@ class SafeHomeConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask the address the user typed who it is; fill `errors` if that fails."""
         try:
             return await self._client(user_input[CONF_HOST], user_input[CONF_PORT]).info()
-        except SafeHomeConnectionError:
-            errors[CONF_HOST] = "cannot_connect"
-        except SafeHomeError:
+        except SafeHomeProtocolError:
             errors[CONF_HOST] = "not_a_hub"
+        except SafeHomeError:  # unreachable, or a hub answering 503 while it restarts
+            errors[CONF_HOST] = "cannot_connect"
         return None
 
-    async def async_step_user(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the hub's address."""
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -132,9 +119,7 @@ class SafeHomeConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
-    async def async_step_zeroconf(
-        self, discovery_info: ZeroconfServiceInfo
-    ) -> ConfigFlowResult:
+    async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
         """Handle a hub announcing itself on the network."""
         if not (hub_id := discovery_info.properties.get("id")):
             return self.async_abort(reason="invalid_discovery_info")
@@ -156,22 +141,17 @@ class SafeHomeConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any], errors: dict[str, str], placeholders: dict[str, str]
     ) -> PairResult | None:
         """Exchange the code the user typed for a token; fill `errors` if that fails."""
-        code = PAIRING_CODE_SEPARATORS.sub("", user_input[CONF_CODE])
-        if not PAIRING_CODE_RE.fullmatch(code):
-            # Checked here so a typo does not count towards the hub's attempt limit.
-            errors[CONF_CODE] = "invalid_code_format"
-            return None
         try:
-            result = await self._client().pair(code, CLIENT_NAME)
+            # The client drops spaces and dashes, and refuses a malformed code itself
+            # (so a typo does not count towards the hub's attempt limit).
+            result = await self._client().pair(user_input[CONF_CODE], CLIENT_NAME)
         except SafeHomeRateLimitedError as err:
             errors["base"] = "rate_limited"
             placeholders["retry_after"] = str(max(1, math.ceil(err.retry_after)))
         except SafeHomeAuthenticationError:
             errors[CONF_CODE] = "invalid_code"
-        except SafeHomeConnectionError:
-            errors["base"] = "cannot_connect"
         except SafeHomeError:
-            errors["base"] = "not_a_hub"
+            errors["base"] = "cannot_connect"
         else:
             if result.hub.id != self._hub_id:
                 raise AbortFlow("wrong_hub")
@@ -182,9 +162,7 @@ class SafeHomeConfigFlow(ConfigFlow, domain=DOMAIN):
         """Name and address of the hub, for the pairing forms."""
         return {"name": self._name, "host": self._host}
 
-    async def async_step_pair(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_pair(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Pair with a new hub using the code printed on it."""
         errors: dict[str, str] = {}
         placeholders = self._pair_placeholders()
@@ -237,8 +215,8 @@ class SafeHomeConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             user_input[CONF_HOST] = user_input[CONF_HOST].strip()
             if info := await self._async_fetch_info(user_input, errors):
-                # Checked before the token is ever sent to the new address.
-                await self.async_set_unique_id(info.id)
+                # Only this hub may ever receive the entry's token.
+                await self.async_set_unique_id(info.id, raise_on_progress=False)
                 self._abort_if_unique_id_mismatch(reason="wrong_hub")
                 _abort_if_api_unsupported(info)
                 return self.async_update_reload_and_abort(

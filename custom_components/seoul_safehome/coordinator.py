@@ -99,6 +99,11 @@ class SafeHomeCoordinator(DataUpdateCoordinator[SafeHomeState]):
                 translation_domain=DOMAIN, translation_key="stream_unavailable"
             ) from err
 
+    @property
+    def stream(self) -> SafeHomeEventStream:
+        """The hub's event stream (diagnostics read its link state)."""
+        return self._stream
+
     async def async_stop(self) -> None:
         """Stop the event stream."""
         await self._stream.stop()

@@ -74,8 +74,15 @@ def _invalid_params(message: str) -> SafeHomeCommandError:
     return SafeHomeCommandError(message, code=ERROR_INVALID_PARAMS)
 
 
-def error_from_response(status: int, body: bytes, headers: Any = None) -> SafeHomeError:
-    """Map a non-2xx answer to the client's exception (docs/client.md, "Errors")."""
+def error_from_response(
+    status: int, body: bytes, headers: Any = None, *, device_request: bool = True
+) -> SafeHomeError:
+    """Map a non-2xx answer to the client's exception (docs/client.md, "Errors").
+
+    `offline` means a device does not answer: a SafeHomeCommandError for a device's
+    request; on a hub-wide request (`device_request` False) it means the hub itself is
+    unavailable (e.g. restarting) and maps by HTTP status like any other code.
+    """
     code: str | None = None
     message: str | None = None
     retry_after: float | None = None
@@ -105,7 +112,7 @@ def error_from_response(status: int, body: bytes, headers: Any = None) -> SafeHo
         )
     if status == 401 or code in (ERROR_UNAUTHORIZED, ERROR_INVALID_CODE):
         return SafeHomeAuthenticationError(text, code=code or ERROR_UNAUTHORIZED, status=status)
-    if code == ERROR_OFFLINE:
+    if code == ERROR_OFFLINE and device_request:
         return SafeHomeCommandError(text, code=code, status=status)
     if status >= 500:
         return SafeHomeConnectionError(f"The hub answered {text}", code=code, status=status)
@@ -235,7 +242,12 @@ class SafeHomeClient:
             raise self._connection_error(err) from err
         _LOGGER.debug("%s %s -> %s", method, path, response.status)
         if not 200 <= response.status < 300:
-            raise error_from_response(response.status, response.body, response.headers)
+            raise error_from_response(
+                response.status,
+                response.body,
+                response.headers,
+                device_request=path.startswith("/devices/"),
+            )
         return response
 
     async def _request_json(
@@ -398,9 +410,7 @@ class SafeHomeClient:
                     headers=self.auth_headers(),
                     allow_redirects=False,
                     raise_for_status=False,
-                    timeout=aiohttp.ClientTimeout(
-                        total=None, sock_connect=self._request_timeout
-                    ),
+                    timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._request_timeout),
                 )
                 if resp.status == 200:
                     return resp

@@ -1,0 +1,65 @@
+"""Async client for the SafeHome Local API (aiohttp + stdlib only, no Home Assistant)."""
+
+from __future__ import annotations
+
+from .client import SafeHomeClient
+from .const import API_VERSION, DEFAULT_PORT, ZEROCONF_TYPE
+from .events import SafeHomeEventStream
+from .exceptions import (
+    SafeHomeAuthenticationError,
+    SafeHomeCommandError,
+    SafeHomeConnectionError,
+    SafeHomeError,
+    SafeHomeProtocolError,
+    SafeHomeRateLimitedError,
+)
+from .models import (
+    CameraState,
+    Device,
+    DeviceState,
+    DeviceType,
+    DoorbellState,
+    DoorLockState,
+    DoorState,
+    EmergencyBellState,
+    EmergencySource,
+    Event,
+    EventName,
+    Hub,
+    Info,
+    LockActivity,
+    LockState,
+    PairResult,
+    StreamInfo,
+)
+
+__all__ = [
+    "API_VERSION",
+    "DEFAULT_PORT",
+    "ZEROCONF_TYPE",
+    "CameraState",
+    "Device",
+    "DeviceState",
+    "DeviceType",
+    "DoorLockState",
+    "DoorState",
+    "DoorbellState",
+    "EmergencyBellState",
+    "EmergencySource",
+    "Event",
+    "EventName",
+    "Hub",
+    "Info",
+    "LockActivity",
+    "LockState",
+    "PairResult",
+    "SafeHomeAuthenticationError",
+    "SafeHomeClient",
+    "SafeHomeCommandError",
+    "SafeHomeConnectionError",
+    "SafeHomeError",
+    "SafeHomeEventStream",
+    "SafeHomeProtocolError",
+    "SafeHomeRateLimitedError",
+    "StreamInfo",
+]

@@ -1,0 +1,67 @@
+"""Diagnostics for Seoul SafeHome: the entry, the link, the hub and its devices, no secrets."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_TOKEN
+from homeassistant.core import HomeAssistant
+
+from .api import SafeHomeError
+from .data import SafeHomeConfigEntry
+
+# Every field that may carry a secret: the bearer token, pairing codes and the stream
+# URLs with their access keys (today's and any a newer hub may add).
+TO_REDACT: frozenset[str] = frozenset(
+    {
+        CONF_TOKEN,
+        "access",
+        "access_key",
+        "code",
+        "pairing_code",
+        "password",
+        "rtsp_url",
+        "stream_url",
+        "url",
+        "username",
+    }
+)
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: SafeHomeConfigEntry
+) -> dict[str, Any]:
+    """Return diagnostics for a config entry."""
+    client = entry.runtime_data.client
+    coordinator = entry.runtime_data.coordinator
+    stream = coordinator.stream
+    state = coordinator.data
+
+    devices: list[dict[str, Any]] = []
+    for device in state.devices.values():
+        data = dict(device.raw)
+        if device.has("stream"):
+            # Which kind of live stream the camera offers (never its URLs).
+            try:
+                data["stream"] = asdict(await client.stream_info(device.id))
+            except SafeHomeError as err:
+                data["stream"] = {"error": err.code or type(err).__name__}
+        devices.append(async_redact_data(data, TO_REDACT))
+
+    return {
+        "entry": {
+            "title": entry.title,
+            "data": async_redact_data(dict(entry.data), TO_REDACT),
+            "options": async_redact_data(dict(entry.options), TO_REDACT),
+        },
+        "link": {
+            "connected": coordinator.link_up,
+            "stream_connected": stream.connected,
+            "boot_id": stream.boot_id,
+            "last_seq": stream.last_seq,
+        },
+        "hub": async_redact_data(asdict(state.hub), TO_REDACT),
+        "devices": devices,
+    }

@@ -1,0 +1,59 @@
+"""Repair issues: tell the user about a hub whose API version this integration cannot use."""
+
+from __future__ import annotations
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import issue_registry as ir
+
+from .api import Info
+from .const import DOMAIN, ISSUE_API_VERSION, MIN_API_VERSION, SUPPORTED_API_MAJOR
+from .data import SafeHomeConfigEntry
+
+MIN_API_VERSION_TEXT = ".".join(str(part) for part in MIN_API_VERSION)
+
+
+def api_version_issue_id(entry: SafeHomeConfigEntry) -> str:
+    """Return the id of an entry's API version issue."""
+    return f"{ISSUE_API_VERSION}_{entry.entry_id}"
+
+
+@callback
+def async_check_api_version(hass: HomeAssistant, entry: SafeHomeConfigEntry, hub: Info) -> None:
+    """Raise ConfigEntryNotReady and open a repair issue if the hub's API is unsupported.
+
+    A hub older than MIN_API_VERSION needs a firmware update; one of another major version
+    (newer) needs a newer integration. Either is fixed outside Home Assistant, and setup
+    keeps retrying, so the entry comes back by itself once the hub reports a usable
+    version; the issue is deleted then.
+    """
+    issue_id = api_version_issue_id(entry)
+    version = hub.api_version_tuple
+    if version[0] == SUPPORTED_API_MAJOR and version >= MIN_API_VERSION:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    key = "api_version_too_old" if version < MIN_API_VERSION else "api_version_unsupported"
+    placeholders = {
+        "name": entry.title,
+        "version": hub.api_version,
+        "min_version": MIN_API_VERSION_TEXT,
+        "major": str(SUPPORTED_API_MAJOR),
+    }
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=key,
+        translation_placeholders=placeholders,
+    )
+    raise ConfigEntryNotReady(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
+
+
+@callback
+def async_delete_issues(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> None:
+    """Delete an entry's repair issues (the entry is being removed)."""
+    ir.async_delete_issue(hass, DOMAIN, api_version_issue_id(entry))

@@ -1,0 +1,104 @@
+"""Actions: raise or cancel an emergency from the phone, a widget, an NFC tag or automations."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_DEVICE_ID
+from homeassistant.core import HomeAssistant, ServiceCall, callback
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+import voluptuous as vol
+
+from .api import Device, DeviceType, EmergencySource, SafeHomeClient
+from .commands import async_run
+from .const import DOMAIN
+from .data import SafeHomeConfigEntry
+from .entity import device_identifier
+
+SERVICE_TRIGGER_EMERGENCY = "trigger_emergency"
+SERVICE_CANCEL_EMERGENCY = "cancel_emergency"
+
+SERVICE_SCHEMA = vol.Schema(
+    {vol.Required(ATTR_DEVICE_ID): vol.All(cv.ensure_list, [cv.string], vol.Length(min=1))}
+)
+
+type BellCommand = Callable[[SafeHomeClient, str], Awaitable[Device]]
+
+
+def _not_a_bell(name: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="not_emergency_bell",
+        translation_placeholders={"device": name},
+    )
+
+
+@callback
+def _async_get_bell(hass: HomeAssistant, device_id: str) -> tuple[SafeHomeClient, str]:
+    """Return the client of the bell's hub and the bell's id on that hub."""
+    device_entry = dr.async_get(hass).async_get(device_id)
+    if device_entry is None:
+        raise _not_a_bell(device_id)
+    name = device_entry.name_by_user or device_entry.name or device_id
+    entry: SafeHomeConfigEntry | None = next(
+        (
+            config_entry
+            for entry_id in device_entry.config_entries
+            if (config_entry := hass.config_entries.async_get_entry(entry_id))
+            and config_entry.domain == DOMAIN
+        ),
+        None,
+    )
+    if entry is None:
+        raise _not_a_bell(name)
+    if entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_loaded",
+            translation_placeholders={"device": name},
+        )
+    state = entry.runtime_data.coordinator.data
+    for device in state.devices.values():
+        if device_identifier(state.hub.id, device.id) in device_entry.identifiers:
+            if device.type != DeviceType.EMERGENCY_BELL:
+                break
+            return entry.runtime_data.client, device.id
+    raise _not_a_bell(name)
+
+
+async def _async_run_on_bells(call: ServiceCall, command: BellCommand) -> None:
+    """Validate every target, then send the command to all of them at once."""
+    bells = [_async_get_bell(call.hass, device_id) for device_id in call.data[ATTR_DEVICE_ID]]
+    results = await asyncio.gather(
+        *(async_run(command(client, bell_id)) for client, bell_id in bells),
+        return_exceptions=True,
+    )
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
+
+async def _async_trigger_emergency(call: ServiceCall) -> None:
+    """Raise an emergency on the bells, recording the phone as its source."""
+    await _async_run_on_bells(
+        call, lambda client, bell_id: client.trigger_emergency(bell_id, EmergencySource.PHONE)
+    )
+
+
+async def _async_cancel_emergency(call: ServiceCall) -> None:
+    """Cancel the emergency on the bells (this also silences their sirens)."""
+    await _async_run_on_bells(call, lambda client, bell_id: client.cancel_emergency(bell_id))
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's actions."""
+    hass.services.async_register(
+        DOMAIN, SERVICE_TRIGGER_EMERGENCY, _async_trigger_emergency, schema=SERVICE_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_CANCEL_EMERGENCY, _async_cancel_emergency, schema=SERVICE_SCHEMA
+    )

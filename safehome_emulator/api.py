@@ -1,0 +1,137 @@
+"""The REST half of the SafeHome Local API: info, pairing, hub, devices and commands."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from .auth import bearer_token, code_matches
+from .config import PAIRING_CODE_RE
+from .errors import ApiError
+from .hub import Hub
+from .webutil import json_response, read_json
+
+_LOGGER = logging.getLogger(__name__)
+
+API = "/api/v1"
+
+
+def authorize(hub: Hub, request: web.Request) -> tuple[str, str]:
+    """Return (token, client name) of the request's bearer token or raise `unauthorized`."""
+    token = bearer_token(request.headers.get("Authorization"))
+    client = hub.tokens.client(token)
+    if token is None or client is None:
+        raise ApiError("unauthorized", "a valid bearer token is required")
+    return token, client
+
+
+def parse_command(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Return (command, params) of a `CommandRequest` or raise `bad_request`."""
+    command = body.get("command")
+    if not isinstance(command, str) or not 1 <= len(command) <= 64:
+        raise ApiError("bad_request", "'command' must be a string of 1-64 characters")
+    params = body.get("params")
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise ApiError("bad_request", "'params' must be an object")
+    return command, params
+
+
+class RestApi:
+    """HTTP handlers of the REST resources."""
+
+    def __init__(self, hub: Hub) -> None:
+        """Serve one hub."""
+        self.hub = hub
+
+    def routes(self) -> list[web.AbstractRouteDef]:
+        """Return the route table."""
+        return [
+            web.get(f"{API}/info", self.info),
+            web.post(f"{API}/pair", self.pair),
+            web.get(f"{API}/hub", self.get_hub),
+            web.post(f"{API}/hub/commands", self.hub_command),
+            web.get(f"{API}/devices", self.devices),
+            web.get(f"{API}/devices/{{device_id}}", self.device),
+            web.post(f"{API}/devices/{{device_id}}/commands", self.device_command),
+        ]
+
+    async def info(self, _request: web.Request) -> web.Response:
+        """`GET /info` (no auth)."""
+        return json_response(self.hub.info())
+
+    async def pair(self, request: web.Request) -> web.Response:
+        """`POST /pair`: exchange the pairing code for a token (rate-limited)."""
+        wait = self.hub.pairing.retry_after()
+        if wait is not None:
+            raise ApiError(
+                "rate_limited",
+                f"too many failed pairing attempts; try again in {wait} s",
+                retry_after=wait,
+            )
+        body = await read_json(request)
+        code = body.get("code")
+        client_name = body.get("client_name", "")
+        if not isinstance(code, str):
+            raise ApiError("bad_request", "'code' must be a string of 6 digits")
+        if not isinstance(client_name, str) or len(client_name) > 128:
+            raise ApiError("bad_request", "'client_name' must be a string of at most 128 chars")
+        if not PAIRING_CODE_RE.match(code) or not code_matches(code, self.hub.config.pairing_code):
+            self.hub.pairing.record_failure()
+            raise ApiError("invalid_code", "wrong pairing code")
+        token = self.hub.tokens.issue(client_name or "unnamed client")
+        _LOGGER.info("paired a new client: %s", client_name or "unnamed client")
+        return json_response({"token": token, "hub": self.hub.info()})
+
+    async def get_hub(self, request: web.Request) -> web.Response:
+        """`GET /hub`."""
+        authorize(self.hub, request)
+        return json_response(self.hub.to_dict())
+
+    async def hub_command(self, request: web.Request) -> web.Response:
+        """`POST /hub/commands`: `set_away_mode`."""
+        authorize(self.hub, request)
+        command: str | None = None
+        params: dict[str, Any] = {}
+        try:
+            command, params = parse_command(await read_json(request))
+            if command != "set_away_mode":
+                raise ApiError("unknown_command", f"the hub has no command {command!r}")
+            enabled = params.get("enabled")
+            if not isinstance(enabled, bool):
+                raise ApiError("invalid_params", "parameter 'enabled' must be true or false")
+            self.hub.set_away_mode(enabled)
+        except ApiError as err:
+            self.hub.log_command(request["t_ns"], None, command, params, err.code)
+            raise
+        self.hub.log_command(request["t_ns"], None, command, params, "accepted")
+        return json_response(self.hub.to_dict())
+
+    async def devices(self, request: web.Request) -> web.Response:
+        """`GET /devices`."""
+        authorize(self.hub, request)
+        return json_response({"devices": [d.to_dict() for d in self.hub.devices.values()]})
+
+    async def device(self, request: web.Request) -> web.Response:
+        """`GET /devices/{id}`."""
+        authorize(self.hub, request)
+        return json_response(self.hub.device(request.match_info["device_id"]).to_dict())
+
+    async def device_command(self, request: web.Request) -> web.Response:
+        """`POST /devices/{id}/commands`: accept a command and answer with the device."""
+        _, client = authorize(self.hub, request)
+        device_id = request.match_info["device_id"]
+        command: str | None = None
+        params: dict[str, Any] = {}
+        try:
+            device = self.hub.device(device_id)
+            command, params = parse_command(await read_json(request))
+            device.execute(command, params, client)
+        except ApiError as err:
+            self.hub.log_command(request["t_ns"], device_id, command, params, err.code)
+            raise
+        self.hub.log_command(request["t_ns"], device_id, command, params, "accepted")
+        return json_response(device.to_dict())

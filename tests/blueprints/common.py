@@ -1,0 +1,113 @@
+"""Helpers for the blueprint tests: the kit's entities, phones, automations from blueprints."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+import time
+from typing import Any
+
+from homeassistant.components.automation import DOMAIN as AUTOMATION_DOMAIN
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.setup import async_setup_component
+
+from tests.conftest import Control
+
+ROOT = Path(__file__).parents[2]
+BLUEPRINT_FOLDER = ROOT / "blueprints" / "automation" / "seoul_safehome"
+BUNDLED_FOLDER = ROOT / "custom_components" / "seoul_safehome" / "blueprints"
+
+# The integration's entities for the emulator's default Seoul kit.
+DOOR = "binary_sensor.front_door_lock_door"
+LOCK = "lock.front_door_lock"
+DOORBELL = "event.front_door_doorbell_ring"
+DOORBELL_CAMERA = "camera.front_door_doorbell_camera"
+DOORBELL_MOTION = "binary_sensor.front_door_doorbell_motion"
+HOME_CAMERA = "camera.home_camera"
+HOME_MOTION = "binary_sensor.home_camera_motion"
+EMERGENCY = "binary_sensor.emergency_bell_emergency"
+EMERGENCY_EVENT = "event.emergency_bell_emergency_call"
+SIREN = "siren.emergency_bell_siren"
+AWAY_MODE = "switch.safehome_hub_away_mode"
+
+
+@dataclass
+class Phone:
+    """A phone with the Companion app: a mobile_app device and its notify action."""
+
+    device_id: str
+    name: str
+    service: str
+    calls: list[ServiceCall]
+
+    @property
+    def notifications(self) -> list[dict[str, Any]]:
+        """What the phone was asked to show, oldest first."""
+        return [dict(call.data) for call in self.calls]
+
+    @property
+    def last(self) -> dict[str, Any]:
+        """The newest notification."""
+        assert self.calls, f"{self.name} got no notification"
+        return dict(self.calls[-1].data)
+
+
+async def async_create_automations(hass: HomeAssistant, *configs: dict[str, Any]) -> list[str]:
+    """Create automations from blueprints as a user would, and check they are valid.
+
+    Each config is `{"blueprint": "instant_lock.yaml", "input": {...}}` plus optional
+    `id`/`alias`. Returns the automation entity ids.
+    """
+    automations = []
+    for index, config in enumerate(configs):
+        automations.append(
+            {
+                "id": config.get("id", f"safehome_{index}"),
+                "alias": config.get("alias", f"SafeHome {index}"),
+                "use_blueprint": {
+                    "path": f"seoul_safehome/{config['blueprint']}",
+                    "input": config["input"],
+                },
+            }
+        )
+    assert await async_setup_component(hass, AUTOMATION_DOMAIN, {AUTOMATION_DOMAIN: automations})
+    await hass.async_block_till_done()
+    entity_ids = [
+        state.entity_id
+        for state in hass.states.async_all(AUTOMATION_DOMAIN)
+        if state.attributes.get("id") in {a["id"] for a in automations}
+    ]
+    assert len(entity_ids) == len(automations), hass.states.async_all(AUTOMATION_DOMAIN)
+    for entity_id in entity_ids:
+        state = hass.states.get(entity_id)
+        assert state is not None
+        assert state.state == "on", f"{entity_id} is {state.state}: {state.attributes}"
+    return entity_ids
+
+
+async def wait_for_commands(
+    control: Control,
+    predicate: Callable[[list[dict[str, Any]]], bool],
+    timeout: float = 5.0,
+) -> list[dict[str, Any]]:
+    """Poll the emulator's command log until `predicate(commands)` holds; return the log."""
+    log: list[dict[str, Any]] = []
+
+    async def check() -> bool:
+        nonlocal log
+        log = await control.commands()
+        return predicate(log)
+
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"emulator commands not as expected within {timeout} s: {log}")
+        await asyncio.sleep(0.02)
+    return log
+
+
+def commands_named(log: list[dict[str, Any]], command: str, device_id: str) -> list[dict]:
+    """The commands with this name sent to this device, oldest first."""
+    return [c for c in log if c["command"] == command and c["device_id"] == device_id]

@@ -1,0 +1,116 @@
+"""Fixtures for the blueprint tests: a real hub (the emulator), the integration, and phones.
+
+The automations under test are created from the bundled blueprints exactly as a user
+would create them (`use_blueprint`), run in Home Assistant, and act on the integration's
+entities, which the emulator feeds over loopback. Only the phone is faked: a mobile_app
+device in the device registry and a `notify.mobile_app_<name>` action that records what
+it was asked to send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.helpers import device_registry as dr
+from homeassistant.util import slugify
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
+
+from safehome_emulator import Emulator
+from tests.blueprints.common import Phone
+from tests.conftest import PAIRING_CODE
+from tests.integration.conftest import (  # noqa: F401 (fixtures used by these tests)
+    auto_enable_custom_integrations,
+    hub_info,
+    mock_config_entry,
+    token,
+)
+
+
+@pytest.fixture
+async def emulator(socket_enabled: None) -> AsyncIterator[Emulator]:
+    """The default Seoul kit, with a slow heartbeat so tests can move the clock minutes ahead.
+
+    Tests advance Home Assistant's clock instead of sleeping; a heartbeat of 300 s keeps
+    the link's watchdog (2 x heartbeat + 5 s) from firing when they do.
+    """
+    emu = Emulator(
+        host="127.0.0.1",
+        port=0,
+        pairing_code=PAIRING_CODE,
+        control=True,
+        zeroconf=False,
+        heartbeat=300,
+    )
+    await emu.start()
+    try:
+        yield emu
+    finally:
+        await emu.stop()
+
+
+@pytest.fixture
+def config_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
+    """A fresh configuration folder and media folder for this test's Home Assistant."""
+    config = tmp_path / "config"
+    media = tmp_path / "media"
+    config.mkdir()
+    media.mkdir()
+    hass.config.config_dir = str(config)
+    hass.config.media_dirs = {"local": str(media)}
+    hass.config.allowlist_external_dirs = {str(media), str(config / "www")}
+    return config
+
+
+@pytest.fixture
+def media_dir(config_dir: Path) -> Path:
+    """The media folder (what Home Assistant serves as /media/local)."""
+    return config_dir.parent / "media"
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant,
+    config_dir: Path,
+    mock_config_entry: MockConfigEntry,  # noqa: F811 (the fixture imported above)
+) -> MockConfigEntry:
+    """Set the integration up against the emulator (it installs the blueprints)."""
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    return mock_config_entry
+
+
+def _add_phone(hass: HomeAssistant, name: str, manufacturer: str, model: str) -> Phone:
+    entry = MockConfigEntry(domain="mobile_app", title=name, data={"device_name": name})
+    entry.add_to_hass(hass)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={("mobile_app", slugify(name))},
+        name=name,
+        manufacturer=manufacturer,
+        model=model,
+    )
+    # The Companion app's notify action is named after the phone's name.
+    service = f"mobile_app_{slugify(name)}"
+    return Phone(device.id, name, f"notify.{service}", async_mock_service(hass, "notify", service))
+
+
+@pytest.fixture
+def iphone(hass: HomeAssistant) -> Phone:
+    """The resident's iPhone (named in Korean, as a Seoul resident would)."""
+    return _add_phone(hass, "지우의 iPhone", "Apple", "iPhone16,2")
+
+
+@pytest.fixture
+def galaxy(hass: HomeAssistant) -> Phone:
+    """An Android phone."""
+    return _add_phone(hass, "Galaxy S24", "samsung", "SM-S921N")
+
+
+@pytest.fixture
+def contact_calls(hass: HomeAssistant) -> list[ServiceCall]:
+    """An emergency contact's notify action (e.g. a family member's SMS gateway)."""
+    return async_mock_service(hass, "notify", "family_sms")

@@ -1,0 +1,171 @@
+"""The emergency bell: button, voice keywords, phone, cancel and the siren."""
+
+from __future__ import annotations
+
+import time
+
+import aiohttp
+import pytest
+
+from tests.conftest import Control
+
+from .conftest import MakeEmulator, paired
+from .helpers import HubClient
+
+
+async def test_button_raises_and_cancels(client: HubClient, control: Control) -> None:
+    stream = await client.connect()
+    await control.post("/devices/bell-1/press")
+    triggered = await stream.event("emergency_triggered", "bell-1")
+    assert triggered["data"] == {"source": "button", "keyword": None}
+    update = await stream.event("device_updated", "bell-1")
+    state = update["data"]["device"]["state"]
+    assert state["emergency"] is True
+    assert state["emergency_source"] == "button"
+    assert state["emergency_since"] is not None
+    assert state["siren"] is True
+    await control.post("/devices/bell-1/press")
+    cancelled = await stream.event("emergency_cancelled", "bell-1")
+    assert cancelled["data"] == {"source": "button"}
+    update = await stream.event("device_updated", "bell-1")
+    assert update["data"]["device"]["state"] == {
+        "emergency": False,
+        "emergency_source": None,
+        "emergency_since": None,
+        "siren": False,
+    }
+    await stream.close()
+
+
+@pytest.mark.parametrize(
+    ("phrase", "keyword"),
+    [
+        ("사람 살려", "사람 살려"),
+        ("누가 사람살려!!", "사람 살려"),
+        ("살려주세요", "살려주세요"),
+        ("제발 살려 주세요", "살려주세요"),
+        ("도와주세요", "도와주세요"),
+        ("누구 없어요? 도와 주세요", "도와주세요"),
+        ("Help me!", "help me"),
+        ("please HELP   ME now", "help me"),
+    ],
+)
+async def test_voice_keywords(
+    client: HubClient, control: Control, phrase: str, keyword: str
+) -> None:
+    stream = await client.connect()
+    result = await control.post("/devices/bell-1/say", {"text": phrase})
+    assert result == {"ok": True, "keyword": keyword}
+    event = await stream.event("emergency_triggered", "bell-1")
+    assert event["data"] == {"source": "voice", "keyword": keyword}
+    state = (await stream.event("device_updated"))["data"]["device"]["state"]
+    assert (state["emergency"], state["emergency_source"]) == (True, "voice")
+    # While the emergency is on, another shout changes nothing.
+    assert (await control.post("/devices/bell-1/say", {"text": phrase}))["keyword"] == keyword
+    await stream.quiet(0.05)
+    await stream.close()
+
+
+@pytest.mark.parametrize("phrase", ["", "안녕하세요", "helpme", "the helper meets", "살려"])
+async def test_ordinary_speech_is_ignored(client: HubClient, control: Control, phrase: str) -> None:
+    stream = await client.connect()
+    assert await control.post("/devices/bell-1/say", {"text": phrase}) == {
+        "ok": True,
+        "keyword": None,
+    }
+    await stream.quiet(0.05)
+    assert (await client.state_of("bell-1"))["emergency"] is False
+    await stream.close()
+
+
+@pytest.mark.parametrize(
+    ("params", "source"),
+    [
+        (None, "phone"),
+        ({}, "phone"),
+        ({"source": "button"}, "button"),
+        ({"source": "voice"}, "voice"),
+    ],
+)
+async def test_trigger_and_cancel_by_command(
+    client: HubClient, params: dict[str, object] | None, source: str
+) -> None:
+    stream = await client.connect()
+    device = await client.command("bell-1", "trigger_emergency", params)
+    assert device["state"]["emergency"] is True
+    assert device["state"]["emergency_source"] == source
+    event = await stream.event("emergency_triggered")
+    assert event["data"] == {"source": source, "keyword": None}
+    await stream.event("device_updated")
+    # Triggering again is accepted and changes nothing.
+    await client.command("bell-1", "trigger_emergency", {"source": "phone"})
+    await stream.quiet(0.05)
+    device = await client.command("bell-1", "cancel_emergency")
+    assert device["state"]["emergency"] is False
+    assert device["state"]["siren"] is False
+    assert (await stream.event("emergency_cancelled"))["data"] == {"source": "phone"}
+    await stream.event("device_updated")
+    # Cancelling with no emergency and no siren: nothing happens.
+    await client.command("bell-1", "cancel_emergency")
+    await stream.quiet(0.05)
+    await stream.close()
+
+
+async def test_null_optional_params_count_as_absent(client: HubClient) -> None:
+    body = {"command": "trigger_emergency", "params": {"source": None}}
+    device = await client.ok("POST", "/devices/bell-1/commands", "Device", json_body=body)
+    assert device["state"]["emergency_source"] == "phone"
+
+
+async def test_trigger_with_a_bad_source(client: HubClient) -> None:
+    await client.command_error(
+        "bell-1", "trigger_emergency", {"source": "cat"}, status=400, code="invalid_params"
+    )
+
+
+async def test_siren_duration(client: HubClient) -> None:
+    stream = await client.connect()
+    start = time.monotonic()
+    device = await client.command("bell-1", "siren_on", {"duration": 1})
+    assert device["state"]["siren"] is True
+    await stream.device_state("bell-1", "siren", True)
+    await stream.device_state("bell-1", "siren", False, timeout=3)
+    assert 0.95 <= time.monotonic() - start < 2
+    assert (await client.state_of("bell-1"))["emergency"] is False
+    await stream.close()
+
+
+async def test_siren_off_and_cancel_silences(client: HubClient) -> None:
+    stream = await client.connect()
+    await client.command("bell-1", "siren_on")  # default duration
+    await stream.device_state("bell-1", "siren", True)
+    device = await client.command("bell-1", "siren_off")
+    assert device["state"]["siren"] is False
+    await stream.device_state("bell-1", "siren", False)
+    await client.command("bell-1", "siren_off")  # already off
+    await stream.quiet(0.05)
+    await client.command("bell-1", "siren_on", {"duration": 600})
+    await stream.device_state("bell-1", "siren", True)
+    await client.command("bell-1", "cancel_emergency")  # no emergency, but silences
+    await stream.device_state("bell-1", "siren", False)
+    await stream.close()
+
+
+@pytest.mark.parametrize(
+    "params", [{"duration": 0}, {"duration": 601}, {"duration": 1.5}, {"duration": "10"}]
+)
+async def test_siren_invalid_duration(client: HubClient, params: dict[str, object]) -> None:
+    await client.command_error("bell-1", "siren_on", params, status=400, code="invalid_params")
+
+
+async def test_emergency_siren_uses_the_configured_duration(
+    make_emulator: MakeEmulator, session: aiohttp.ClientSession
+) -> None:
+    _, client, control = await paired(make_emulator, session, siren_duration=1)
+    stream = await client.connect()
+    await control.post("/devices/bell-1/press")
+    await stream.device_state("bell-1", "siren", True)
+    events = await stream.device_state("bell-1", "siren", False, timeout=3)
+    # The siren stopped; the emergency goes on until cancelled.
+    assert events[-1]["data"]["device"]["state"]["emergency"] is True
+    await stream.close()
