@@ -36,10 +36,6 @@ class TokenStore:
         self._tokens.clear()
         return count
 
-    def __len__(self) -> int:
-        """Return the number of valid tokens."""
-        return len(self._tokens)
-
 
 def bearer_token(header: str | None) -> str | None:
     """Extract the token from an `Authorization: Bearer <token>` header."""

@@ -129,7 +129,7 @@ class Control:
         device = self._device(request, DoorLock)
         body = await read_json(request)
         activity = p.choice(body, "activity", LOCK_ACTIVITIES)
-        user = p.text(body, "user", max_length=64, default=None, nullable=True)
+        user = p.text(body, "user", max_length=64, default=None)
         device.physical_activity(activity, user)
         return ok()
 

@@ -104,7 +104,7 @@ class Device:
 
     def state(self) -> dict[str, Any]:
         """Return the per-type state object."""
-        return {}
+        raise NotImplementedError
 
     def emit(self, event: str, data: dict[str, Any] | None = None) -> None:
         """Report an event, unless the hub cannot reach the device."""

@@ -104,15 +104,12 @@ def text(
     *,
     max_length: int,
     default: Any = _MISSING,
-    nullable: bool = False,
     code: str = "invalid_params",
 ) -> str | None:
-    """Return a string of at most `max_length` characters (or None if `nullable`)."""
+    """Return a string of at most `max_length` characters."""
     given, value = _lookup(params, key, default, code)
     if not given:
         return value
-    if value is None and nullable:
-        return None
     if not isinstance(value, str) or len(value) > max_length:
         raise ApiError(code, f"parameter {key!r} must be a string of at most {max_length} chars")
     return value

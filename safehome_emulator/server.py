@@ -16,7 +16,7 @@ from .discovery import Advertiser
 from .events import EventStreams
 from .hub import Hub
 from .media import Media
-from .webutil import MAX_BODY, error_middleware
+from .webutil import CLIENT_MAX_SIZE, error_middleware
 
 _LOGGER = logging.getLogger(__name__)
 SHUTDOWN_TIMEOUT = 2.0
@@ -93,7 +93,7 @@ class Emulator:
     def _app(self) -> web.Application:
         app = web.Application(
             middlewares=[error_middleware(lambda: self.hub.down)],
-            client_max_size=MAX_BODY + 1,
+            client_max_size=CLIENT_MAX_SIZE,
         )
         app.add_routes(RestApi(self.hub).routes())
         app.add_routes(self.streams.routes())

@@ -51,13 +51,10 @@ class TsEncoder:
             "x264-params": "scenecut=0:repeat-headers=1",
         }
         self._stream = stream
-        self._closed = False
 
     def encode(self, image: Image.Image) -> bytes:
         """Encode one frame; return the MPEG-TS bytes it produced."""
         with self._lock:
-            if self._closed:
-                return b""
             frame = av.VideoFrame.from_image(image)
             frame.pts = self._pts
             frame.time_base = self._time_base
@@ -69,9 +66,6 @@ class TsEncoder:
     def close(self) -> bytes:
         """Flush and close; return the last bytes."""
         with self._lock:
-            if self._closed:
-                return b""
-            self._closed = True
             for packet in self._stream.encode(None):
                 self._container.mux(packet)
             self._container.close()

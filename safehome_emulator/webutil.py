@@ -19,6 +19,8 @@ MAX_BODY = 64 * 1024
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _HTTP_CODES = {404: "not_found", 413: "payload_too_large"}
+# Bodies up to 64 KiB are read; the application refuses larger ones with 413.
+CLIENT_MAX_SIZE = MAX_BODY + 1
 
 
 def json_response(
@@ -45,12 +47,14 @@ def error_response(err: ApiError) -> web.Response:
 
 
 async def read_json(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
-    """Read a JSON object body of at most 64 KiB (an empty one is `{}` if `optional`)."""
+    """Read a JSON object body (an empty one is `{}` if `optional`).
+
+    Bodies over 64 KiB are refused by the application's `client_max_size` while reading
+    (413); a declared length over it is refused before reading.
+    """
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise ApiError("payload_too_large", "the request body is larger than 64 KiB")
     body = await request.read()
-    if len(body) > MAX_BODY:
-        raise ApiError("payload_too_large", "the request body is larger than 64 KiB")
     if not body.strip():
         if optional:
             return {}
@@ -79,9 +83,7 @@ def error_middleware(is_down: Callable[[], bool]) -> Any:
             return await handler(request)
         except ApiError as err:
             return error_response(err)
-        except web.HTTPException as exc:
-            if exc.status < 400:
-                raise
+        except web.HTTPException as exc:  # from aiohttp itself: 404, 405, 413, ...
             code = _HTTP_CODES.get(exc.status, "bad_request" if exc.status < 500 else "internal")
             return error_response(ApiError(code, exc.reason, status=exc.status))
         except (asyncio.CancelledError, ConnectionError):

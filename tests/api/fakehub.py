@@ -101,6 +101,7 @@ class FakeHub:
         self.rest: dict[str, Callable[[web.Request], Awaitable[web.StreamResponse]]] = {}
         self.scripts: list[WsScript] = []
         self.ws_status: list[int] = []  # refuse the upgrade with these statuses first
+        self.ws_stalls = 0  # then leave this many upgrades unanswered
         self.subscribes: list[dict[str, Any]] = []
         self.received: list[str] = []
         self.connections = 0
@@ -144,6 +145,9 @@ class FakeHub:
         self.connections += 1
         if self.ws_status:
             return web.Response(status=self.ws_status.pop(0))
+        if self.ws_stalls:
+            self.ws_stalls -= 1
+            await asyncio.sleep(30)
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         msg = await ws.receive()

@@ -491,6 +491,16 @@ async def test_handshake_refusals(fake_hub: FakeHub, fake_stream: StreamFactory)
     assert isinstance(rec.disconnected[0], SafeHomeAuthenticationError)
 
 
+async def test_upgrade_timeout(fake_hub: FakeHub, fake_stream: StreamFactory) -> None:
+    fake_hub.ws_stalls = 1
+    fake_hub.scripts = [script(welcome())]
+    stream, rec = fake_stream(handshake_timeout=0.1)
+    await stream.start()
+    await wait_until(lambda: stream.connected)
+    assert fake_hub.connections == 2
+    assert rec.disconnected == []
+
+
 async def test_missing_or_bad_welcome(
     fake_hub: FakeHub, fake_stream: StreamFactory, caplog: pytest.LogCaptureFixture
 ) -> None:

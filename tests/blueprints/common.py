@@ -11,6 +11,7 @@ from typing import Any
 
 from homeassistant.components.automation import DOMAIN as AUTOMATION_DOMAIN
 from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 
 from tests.conftest import Control
@@ -111,3 +112,11 @@ async def wait_for_commands(
 def commands_named(log: list[dict[str, Any]], command: str, device_id: str) -> list[dict]:
     """The commands with this name sent to this device, oldest first."""
     return [c for c in log if c["command"] == command and c["device_id"] == device_id]
+
+
+def device_id_of(hass: HomeAssistant, entity_id: str) -> str:
+    """The device registry id of an entity's device."""
+    entry = er.async_get(hass).async_get(entity_id)
+    assert entry is not None
+    assert entry.device_id is not None
+    return entry.device_id

@@ -81,7 +81,9 @@ async def test_jammed_lock_is_retried_once_then_the_phones_are_alerted(
 
     await control.post("/devices/lock-1/door", {"state": "closed"})
 
-    log = await wait_for_commands(control, lambda log: len(commands_named(log, "lock", "lock-1")) == 2)
+    log = await wait_for_commands(
+        control, lambda log: len(commands_named(log, "lock", "lock-1")) == 2
+    )
     first, second = commands_named(log, "lock", "lock-1")
     assert first["result"] == "accepted"  # the motor ran and jammed
     assert second["result"] == "jammed"  # the retry: the hub refuses a jammed lock
@@ -193,7 +195,7 @@ async def test_any_lock_and_door_sensor_with_a_delay(
     hass: HomeAssistant, config_dir: object, back_door: None, iphone: Phone
 ) -> None:
     """The blueprint is not tied to SafeHome: a template lock and contact work the same."""
-    from custom_components.seoul_safehome.blueprints import async_setup_blueprints  # noqa: PLC0415
+    from custom_components.seoul_safehome.blueprints import async_setup_blueprints
 
     await async_setup_blueprints(hass)
     await async_create_automations(

@@ -135,6 +135,12 @@ async def test_siren_duration(client: HubClient) -> None:
     await stream.close()
 
 
+async def test_siren_duration_may_be_a_whole_float(client: HubClient) -> None:
+    body = {"command": "siren_on", "params": {"duration": 5.0}}
+    device = await client.ok("POST", "/devices/bell-1/commands", "Device", json_body=body)
+    assert device["state"]["siren"] is True
+
+
 async def test_siren_off_and_cancel_silences(client: HubClient) -> None:
     stream = await client.connect()
     await client.command("bell-1", "siren_on")  # default duration

@@ -133,6 +133,7 @@ async def test_control_404_and_wrong_types(
     for path, body in [
         ("/devices/cam-1/motion", {"active": "yes"}),
         ("/devices/cam-1/motion", {}),
+        ("/devices/cam-1/motion", {"active": None}),
         ("/devices/lock-1/door", {"state": "ajar"}),
         ("/devices/lock-1/activity", {"activity": "magic"}),
         ("/devices/lock-1/activity", {"activity": "keypad", "user": 5}),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import aiohttp
 import pytest
 
@@ -103,17 +105,38 @@ async def test_oversized_bodies(client: HubClient) -> None:
     await client.error("POST", "/devices/lock-1/commands", 413, "payload_too_large", data=big)
     await client.error("POST", "/pair", 413, "payload_too_large", data=big, token=None)
 
-    async def chunks():  # no Content-Length: the size is found while reading
-        for _ in range(80):
-            yield b"x" * 1024
-
-    await client.error("POST", "/devices/lock-1/commands", 413, "payload_too_large", data=chunks())
-    # Exactly 64 KiB is allowed (and then malformed here).
+    # Exactly 64 KiB is allowed.
     exact = b'{"command": "unlock", "pad": "' + b"x" * (64 * 1024 - 32) + b'"}'
     assert len(exact) == 64 * 1024
-    await client.command_error("lock-1", "nothing", status=400, code="unknown_command")
     reply = await client.request("POST", "/devices/lock-1/commands", data=exact)
     assert reply.status == 200
+
+
+@pytest.mark.parametrize(("size", "status"), [(64 * 1024, 200), (64 * 1024 + 1, 413)])
+async def test_oversized_bodies_without_a_length(client: HubClient, size: int, status: int) -> None:
+    body = b'{"command": "unlock", "pad": "' + b"x" * (size - 32) + b'"}'
+    assert len(body) == size
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: found while reading
+        for start in range(0, size, 1000):
+            yield body[start : start + 1000]
+
+    reply = await client.request("POST", "/devices/lock-1/commands", data=chunks())
+    assert reply.status == status
+    if status == 413:
+        assert reply.body["error"]["code"] == "payload_too_large"
+
+
+async def test_internal_errors_are_errors_too(
+    client: HubClient, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ZeroDivisionError("a hub fault")
+
+    monkeypatch.setattr(emulator.hub, "to_dict", broken)
+    reply = await client.error("GET", "/hub", 500, "internal")
+    assert "fault" not in reply.body["error"]["message"]
+    await client.ok("GET", "/devices", "DeviceList")  # the hub carries on
 
 
 async def test_away_mode(client: HubClient, control: Control) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.icon import async_get_icons
+from homeassistant.helpers.json import json_dumps
+from homeassistant.util.json import json_loads
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
@@ -42,6 +44,11 @@ def _entry(entry: er.RegistryEntry, device: dr.DeviceEntry | None) -> dict[str, 
     }
 
 
+def _plain(data: dict[str, Any]) -> Any:
+    """Plain JSON types, as the frontend receives them (enum keys differ between releases)."""
+    return json_loads(json_dumps(data))
+
+
 async def test_entities(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -63,10 +70,10 @@ async def test_entities(
     assert entries
     for entry in entries:
         device = device_registry.async_get(entry.device_id) if entry.device_id else None
-        assert _entry(entry, device) == snapshot(name=f"{entry.entity_id}-entry")
+        assert _plain(_entry(entry, device)) == snapshot(name=f"{entry.entity_id}-entry")
         state = hass.states.get(entry.entity_id)
         assert state is not None, entry.entity_id
-        assert {"state": state.state, "attributes": dict(state.attributes)} == snapshot(
+        assert _plain({"state": state.state, "attributes": state.attributes}) == snapshot(
             name=f"{entry.entity_id}-state"
         )
 

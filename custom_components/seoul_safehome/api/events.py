@@ -9,7 +9,7 @@ import inspect
 import json
 import logging
 import random
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeIs
 
 import aiohttp
 
@@ -52,7 +52,7 @@ class _ResyncFailedError(SafeHomeConnectionError):
     """`on_resync` failed: drop the link and resume from the old position (the hub resyncs)."""
 
 
-def _is_seq(value: Any) -> bool:
+def _is_seq(value: object) -> TypeIs[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
@@ -330,7 +330,7 @@ class SafeHomeEventStream:
         self._ws = None
         self._fail_pongs()
         if was_connected:
-            _LOGGER.info("SafeHome event stream disconnected: %s", error or "closed by the hub")
+            _LOGGER.debug("SafeHome event stream disconnected: %s", error or "closed by the hub")
         else:
             _LOGGER.debug("SafeHome event stream connection failed: %s", error)
         if (was_connected or final) and self._on_disconnected is not None:
@@ -383,8 +383,11 @@ class SafeHomeEventStream:
         elif kind == "pong":
             self._handle_pong()
         elif kind == "error":
-            code, message = frame.get("code"), frame.get("message")
-            _LOGGER.warning("The SafeHome hub reported a stream error: %s: %s", code, message)
+            _LOGGER.warning(
+                "The SafeHome hub reported a stream error: %.64s: %.200s",
+                frame.get("code"),
+                frame.get("message"),
+            )
         elif isinstance(kind, str):
             self._skipped += 1
             log_unknown_once("message type", kind)
@@ -442,7 +445,7 @@ class SafeHomeEventStream:
 
     async def _resync(self, last_seq: int, why: str) -> None:
         """Have the owner reload everything, then carry on from `last_seq` of this boot."""
-        _LOGGER.info("SafeHome event stream resync (%s); reloading the state", why)
+        _LOGGER.debug("SafeHome event stream resync (%s); reloading the state", why)
         if self._on_resync is not None:
             try:
                 await self._on_resync()
