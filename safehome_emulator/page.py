@@ -8,7 +8,7 @@ English and Korean. Elements carry stable `data-testid` attributes for browser t
 
 - `device-{id}`: a device's card; `device-{id}-{field}` a value in it, with the raw value
   in `data-value` (fields: `online`, `battery`, `lock_state`, `door`, `auto_lock_delay`,
-  `motion`, `camera_on`, `last_ring`, `emergency`, `siren`);
+  `motion`, `camera_on`, `last_ring`, `emergency`, `emergency_source`, `siren`);
 - `action-{id}-{action}`: a device's buttons (`ring`, `motion-on`, `motion-off`,
   `door-open`, `door-close`, `jam`, `keypad`, `forced-entry`, `press`, `say`, `offline`,
   `online`, `battery`) and inputs (`say-text`, `battery-level`);
@@ -41,7 +41,7 @@ header .hub b { font-weight: 600; }
   background: var(--green); }
 #connection[data-value="down"], #connection[data-value="restarting"] { background: var(--red); }
 main { padding: 1em 1.4em; max-width: 84em; }
-.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(19em, 1fr));
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(20em, 1fr));
   gap: 1em; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: .6em;
   padding: .8em 1em 1em; border-top: 4px solid var(--blue); }
@@ -140,6 +140,7 @@ const WORDS = {
   locked: "locked · 잠김", unlocked: "unlocked · 열림", locking: "locking… · 잠그는 중",
   unlocking: "unlocking… · 여는 중", jammed: "JAMMED · 걸림", open: "open · 열림",
   closed: "closed · 닫힘",
+  button: "button · 버튼", voice: "voice · 음성", phone: "phone · 휴대폰",
 };
 const yesNo = (v, yes, no) => v ? yes : no;
 
@@ -163,8 +164,9 @@ const FIELDS = {
   ],
   emergency_bell: [
     ["emergency", "Emergency · 비상 상황", s => s.emergency
-      ? ["EMERGENCY · 비상" + (s.emergency_source ? " (" + s.emergency_source + ")" : ""), "bad"]
-      : ["none · 없음", "good"]],
+      ? ["EMERGENCY · 비상", "bad"] : ["none · 없음", "good"]],
+    ["emergency_source", "Raised by · 호출", s => [s.emergency_source
+      ? WORDS[s.emergency_source] || s.emergency_source : "—", ""]],
     ["siren", "Siren · 사이렌", s => s.siren ? ["sounding · 울리는 중", "bad"] : ["off · 꺼짐", ""]],
   ],
 };

@@ -14,7 +14,7 @@ from .const import DOMAIN
 from .coordinator import SafeHomeCoordinator
 from .data import SafeHomeConfigEntry, SafeHomeData
 from .entity import device_identifier, hub_device_info
-from .issues import async_check_api_version, async_delete_issues
+from .issues import async_check_api_version, async_delete_issues, async_watch_api_version
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [
@@ -51,6 +51,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> 
     async_check_api_version(hass, entry, coordinator.data.hub)
     await coordinator.async_start()
     entry.async_on_unload(coordinator.async_stop)
+    entry.async_on_unload(async_watch_api_version(hass, entry, coordinator))
     entry.runtime_data = SafeHomeData(client=client, coordinator=coordinator)
 
     dr.async_get(hass).async_get_or_create(

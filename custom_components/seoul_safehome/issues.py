@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import issue_registry as ir
 
 from .api import Info
 from .const import DOMAIN, ISSUE_API_VERSION, MIN_API_VERSION, SUPPORTED_API_MAJOR
+from .coordinator import SafeHomeCoordinator
 from .data import SafeHomeConfigEntry
 
 MIN_API_VERSION_TEXT = ".".join(str(part) for part in MIN_API_VERSION)
@@ -51,6 +52,25 @@ def async_check_api_version(hass: HomeAssistant, entry: SafeHomeConfigEntry, hub
     raise ConfigEntryNotReady(
         translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
     )
+
+
+@callback
+def async_watch_api_version(
+    hass: HomeAssistant, entry: SafeHomeConfigEntry, coordinator: SafeHomeCoordinator
+) -> CALLBACK_TYPE:
+    """Reload the entry when the hub reports another API version (new firmware).
+
+    The reload checks the version again, so a hub that now speaks an unsupported API
+    gets its repair issue, and one that was updated simply carries on.
+    """
+    version = coordinator.data.hub.api_version
+
+    @callback
+    def check() -> None:
+        if coordinator.data.hub.api_version != version:
+            hass.config_entries.async_schedule_reload(entry.entry_id)
+
+    return coordinator.async_add_listener(check)
 
 
 @callback

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 import inspect
 import json
-import logging
 import re
 from types import SimpleNamespace
 from typing import Any
@@ -152,16 +151,6 @@ async def client(emulator: Any, session: aiohttp.ClientSession) -> SafeHomeClien
     api = SafeHomeClient("127.0.0.1", emulator.port, session, request_timeout=5.0)
     await api.pair(PAIRING_CODE, "pytest")
     return api
-
-
-def client_logs(caplog: pytest.LogCaptureFixture) -> str:
-    """Every captured log line except the emulator's own (the hub side is not under test)."""
-    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
-    return "\n".join(
-        formatter.format(r)
-        for r in caplog.records
-        if not r.name.startswith(("safehome_emulator", "aiohttp.access", "aiohttp.server"))
-    )
 
 
 async def wait_until(

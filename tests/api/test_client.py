@@ -31,7 +31,7 @@ from custom_components.seoul_safehome.api import (
 )
 from tests.conftest import PAIRING_CODE
 
-from .conftest import Capture, client_logs, wait_until
+from .conftest import Capture, wait_until
 
 
 async def lock_state(control: Any, device_id: str = "lock-1") -> str:
@@ -455,7 +455,7 @@ async def test_stream_info(client: SafeHomeClient, caplog: pytest.LogCaptureFixt
     assert "auth=" in info.url
     assert info.rtsp_url is None
     assert info.url not in repr(info)
-    assert "auth=" not in client_logs(caplog)
+    assert "auth=" not in caplog.text
 
 
 async def test_mjpeg(client: SafeHomeClient) -> None:
@@ -528,7 +528,7 @@ async def test_token_never_logged(
     await control.post("/tokens/revoke")
     with pytest.raises(SafeHomeAuthenticationError) as err:
         await api.hub()
-    for text in (client_logs(caplog), repr(api), str(api), str(err.value), repr(err.value)):
+    for text in (caplog.text, repr(api), str(api), str(err.value), repr(err.value)):
         assert token not in text
         assert info.url is not None
         assert info.url not in text

@@ -284,7 +284,8 @@ def test_urls_and_ids() -> None:
     assert api.auth_headers() == {}
 
 
-def test_model_helpers(caplog: pytest.LogCaptureFixture) -> None:
+def test_model_helpers(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(models, "_LOGGED_UNKNOWN", set())
     caplog.set_level(logging.INFO)
     with pytest.raises(SafeHomeProtocolError):
         models.parse_timestamp(5)
@@ -521,8 +522,13 @@ async def test_missing_or_bad_welcome(
 
 
 async def test_odd_frames_are_skipped(
-    fake_hub: FakeHub, fake_stream: StreamFactory, caplog: pytest.LogCaptureFixture
+    fake_hub: FakeHub,
+    fake_stream: StreamFactory,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(models, "_LOGGED_UNKNOWN", set())
+
     async def run(conn: FakeWs) -> None:
         await conn.send({"type": "resync", "reason": "gap", "last_seq": 0})  # before welcome
         await conn.send(welcome())

@@ -21,7 +21,7 @@ from custom_components.seoul_safehome.api import (
     SafeHomeEventStream,
 )
 
-from .conftest import Capture, Recorder, client_logs, wait_until
+from .conftest import Capture, Recorder, wait_until
 
 
 async def started(
@@ -385,5 +385,5 @@ async def test_stream_logs_no_secrets(
     await control.post("/tokens/revoke")
     await wait_until(lambda: not stream.running)
     assert client.token
-    assert client.token not in client_logs(caplog)
+    assert client.token not in caplog.text
     assert client.token not in repr(stream)

@@ -9,10 +9,12 @@ from pathlib import Path
 import time
 from typing import Any
 
+from homeassistant import config as conf_util
 from homeassistant.components.automation import DOMAIN as AUTOMATION_DOMAIN
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
+import yaml
 
 from tests.conftest import Control
 
@@ -59,32 +61,49 @@ async def async_create_automations(hass: HomeAssistant, *configs: dict[str, Any]
     """Create automations from blueprints as a user would, and check they are valid.
 
     Each config is `{"blueprint": "instant_lock.yaml", "input": {...}}` plus optional
-    `id`/`alias`. Returns the automation entity ids.
+    `id`/`alias`. They are written to automations.yaml in the configuration folder (so
+    that `automation.reload` finds them again, as in a real installation) and loaded.
+    Returns the automation entity ids.
     """
-    automations = []
-    for index, config in enumerate(configs):
-        automations.append(
-            {
-                "id": config.get("id", f"safehome_{index}"),
-                "alias": config.get("alias", f"SafeHome {index}"),
-                "use_blueprint": {
-                    "path": f"seoul_safehome/{config['blueprint']}",
-                    "input": config["input"],
-                },
-            }
-        )
-    assert await async_setup_component(hass, AUTOMATION_DOMAIN, {AUTOMATION_DOMAIN: automations})
-    await hass.async_block_till_done()
-    entity_ids = [
-        state.entity_id
-        for state in hass.states.async_all(AUTOMATION_DOMAIN)
-        if state.attributes.get("id") in {a["id"] for a in automations}
+    automations = [
+        {
+            "id": config.get("id", f"safehome_{index}"),
+            "alias": config.get("alias", f"SafeHome {index}"),
+            "use_blueprint": {
+                "path": f"seoul_safehome/{config['blueprint']}",
+                "input": config["input"],
+            },
+        }
+        for index, config in enumerate(configs)
     ]
-    assert len(entity_ids) == len(automations), hass.states.async_all(AUTOMATION_DOMAIN)
-    for entity_id in entity_ids:
-        state = hass.states.get(entity_id)
-        assert state is not None
-        assert state.state == "on", f"{entity_id} is {state.state}: {state.attributes}"
+
+    def write() -> None:
+        config_dir = Path(hass.config.config_dir)
+        (config_dir / "automations.yaml").write_text(
+            yaml.safe_dump(automations, allow_unicode=True), encoding="utf-8"
+        )
+        (config_dir / "configuration.yaml").write_text(
+            "automation: !include automations.yaml\n", encoding="utf-8"
+        )
+
+    await hass.async_add_executor_job(write)
+    config = await conf_util.async_hass_config_yaml(hass)
+    assert await async_setup_component(hass, AUTOMATION_DOMAIN, config)
+    await hass.async_block_till_done()
+    return assert_automations_loaded(hass, [a["id"] for a in automations])
+
+
+def assert_automations_loaded(hass: HomeAssistant, ids: list[str]) -> list[str]:
+    """Check that the automations with these ids exist and are on (their config is valid)."""
+    states = {
+        state.attributes.get("id"): state for state in hass.states.async_all(AUTOMATION_DOMAIN)
+    }
+    entity_ids = []
+    for automation_id in ids:
+        state = states.get(automation_id)
+        assert state is not None, f"no automation {automation_id}: {list(states)}"
+        assert state.state == "on", f"{state.entity_id} is {state.state}: {state.attributes}"
+        entity_ids.append(state.entity_id)
     return entity_ids
 
 

@@ -38,7 +38,7 @@ from tests.integration.common import until, wait_for_state
 DOORBELL_CAMERA = "camera.front_door_doorbell_camera"
 HOME_CAMERA = "camera.home_camera"
 DOMAIN_LOGGER = "custom_components.seoul_safehome"
-RENEWAL = timedelta(seconds=0.2)
+RENEWAL = timedelta(seconds=0.1)
 
 pytestmark = pytest.mark.usefixtures("init_integration")
 
@@ -300,7 +300,7 @@ async def test_record_live_stream(
 async def fast_renewal(
     hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch, init_integration: MockConfigEntry
 ) -> None:
-    """Renew stream keys every 0.2 s instead of every few minutes (reloads the entry)."""
+    """Renew stream keys every 0.1 s instead of every few minutes (reloads the entry)."""
     monkeypatch.setattr(camera_platform, "STREAM_SOURCE_REFRESH", RENEWAL)
     assert await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()

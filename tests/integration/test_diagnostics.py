@@ -62,7 +62,7 @@ async def test_diagnostics(
     assert "stream" not in devices["lock-1"]
 
 
-async def test_diagnostics_camera_off(
+async def test_diagnostics_camera_offline(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     init_integration: MockConfigEntry,

@@ -29,6 +29,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
+from custom_components.seoul_safehome import coordinator as coordinator_module
 from custom_components.seoul_safehome.const import DOMAIN, ISSUE_API_VERSION
 from custom_components.seoul_safehome.entity import device_identifier
 from safehome_emulator import Emulator
@@ -59,6 +60,20 @@ def unavailable(hass: HomeAssistant, ids: list[str]) -> list[str]:
     ]
 
 
+def find_device(
+    hass: HomeAssistant, entry: MockConfigEntry, identifier: tuple[str, str]
+) -> dr.DeviceEntry | None:
+    """Return the entry's device with an identifier (works on every supported release)."""
+    return next(
+        (
+            device
+            for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+            if identifier in device.identifiers
+        ),
+        None,
+    )
+
+
 def reauth_flows(hass: HomeAssistant, entry: MockConfigEntry) -> list[dict]:
     """Return the re-authentication flows in progress for an entry."""
     return [
@@ -82,14 +97,13 @@ async def test_setup_and_unload(hass: HomeAssistant, init_integration: MockConfi
     """The hub and each device of the kit appear; unloading takes them offline."""
     entry = init_integration
     assert entry.state is ConfigEntryState.LOADED
-    devices = dr.async_get(hass)
-    hub = devices.async_get_device(identifiers={(DOMAIN, HUB_ID)})
+    hub = find_device(hass, entry, (DOMAIN, HUB_ID))
     assert hub is not None
     assert hub.manufacturer == "Seoul SafeHome"
     assert hub.model == "SH-HUB1"
     assert hub.sw_version == "1.4.2"
     for device_id in ("doorbell-1", "cam-1", "lock-1", "bell-1"):
-        device = devices.async_get_device(identifiers={device_identifier(HUB_ID, device_id)})
+        device = find_device(hass, entry, device_identifier(HUB_ID, device_id))
         assert device is not None, device_id
         assert device.via_device_id == hub.id
     ids = entity_ids(hass, entry)
@@ -128,6 +142,22 @@ async def test_wrong_port_at_setup(hass: HomeAssistant, token: str) -> None:
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_event_stream_silent_at_setup(
+    hass: HomeAssistant,
+    control: Control,
+    mock_config_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A hub that answers REST but does not open its event stream: setup is retried later."""
+    monkeypatch.setattr(coordinator_module, "STREAM_CONNECT_TIMEOUT", 0.3)
+    await control.post("/stream/pause", {"seconds": 2})
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert mock_config_entry.reason == "The SafeHome hub did not open its event stream in time"
 
 
 async def test_token_refused_at_setup(
@@ -218,7 +248,7 @@ async def test_devices_come_and_go(
     devices = dr.async_get(hass)
     await control.post("/devices", {"id": "cam-2", "type": "camera", "name": "Kitchen camera"})
     await wait_for_state(hass, "camera.kitchen_camera", "idle")
-    kitchen = devices.async_get_device(identifiers={device_identifier(HUB_ID, "cam-2")})
+    kitchen = find_device(hass, init_integration, device_identifier(HUB_ID, "cam-2"))
     assert kitchen is not None
     assert kitchen.name == "Kitchen camera"
 
@@ -238,8 +268,8 @@ async def test_devices_come_and_go(
         return (await ws.receive_json())["success"]
 
     # Devices the hub still has, and the hub itself, cannot be deleted.
-    present = devices.async_get_device(identifiers={device_identifier(HUB_ID, "cam-1")})
-    hub = devices.async_get_device(identifiers={(DOMAIN, HUB_ID)})
+    present = find_device(hass, init_integration, device_identifier(HUB_ID, "cam-1"))
+    hub = find_device(hass, init_integration, (DOMAIN, HUB_ID))
     assert not await remove(present)
     assert not await remove(hub)
     assert devices.async_get(present.id) is not None
@@ -331,3 +361,25 @@ async def test_hub_api_newer_than_integration(hass: HomeAssistant, emulator: Emu
     await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
     assert issues.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_hub_firmware_changes_while_running(
+    hass: HomeAssistant, init_integration: MockConfigEntry, emulator: Emulator, control: Control
+) -> None:
+    """A hub that reboots into an unsupported API version is noticed, and its update too."""
+    issue_id = f"{ISSUE_API_VERSION}_{init_integration.entry_id}"
+    issues = ir.async_get(hass)
+    emulator.hub.config = emulator.hub.config.replace(api_version="0.9")
+    await control.post("/restart", {"downtime": 0})
+    await until(lambda: init_integration.state is ConfigEntryState.SETUP_RETRY, timeout=10)
+    issue = issues.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "api_version_too_old"
+    assert hass.states.get(CAMERA).state == STATE_UNAVAILABLE
+
+    emulator.hub.config = emulator.hub.config.replace(api_version="1.1")
+    await control.post("/restart", {"downtime": 0})
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=5))
+    await until(lambda: init_integration.state is ConfigEntryState.LOADED, timeout=10)
+    assert issues.async_get_issue(DOMAIN, issue_id) is None
+    await wait_for_state(hass, CAMERA, "idle")

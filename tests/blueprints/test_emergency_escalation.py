@@ -1,0 +1,226 @@
+"""Emergency escalation: a critical alert at once, escalation when nobody answers, stand-down."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.setup import async_setup_component
+import homeassistant.util.dt as dt_util
+from PIL import Image
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from tests.blueprints.common import (
+    DOORBELL_CAMERA,
+    EMERGENCY,
+    EMERGENCY_EVENT,
+    HOME_CAMERA,
+    SIREN,
+    Phone,
+    async_create_automations,
+    commands_named,
+    wait_for_commands,
+)
+from tests.conftest import Control
+from tests.integration.common import until, wait_for_state
+
+BLUEPRINT = "emergency_escalation.yaml"
+ADDRESS = "서울특별시 마포구 월드컵북로 400, 301호"
+SAFE = "SAFEHOME_EMERGENCY_SAFE"
+
+
+class ControlCentre:
+    """A monitoring service's webhook on loopback, reached through a rest_command."""
+
+    def __init__(self) -> None:
+        """Start with no alerts received."""
+        self.alerts: list[dict[str, Any]] = []
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Record one alert."""
+        self.alerts.append({"path": request.path, **(await request.json())})
+        return web.json_response({"ok": True})
+
+
+@pytest.fixture
+async def control_centre(hass: HomeAssistant, socket_enabled: None) -> AsyncIterator[ControlCentre]:
+    """A control centre's webhook and the rest_command that calls it."""
+    centre = ControlCentre()
+    app = web.Application()
+    app.router.add_post("/alarm", centre.handle)
+    app.router.add_post("/stand-down", centre.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    centre.url = f"http://127.0.0.1:{port}"
+    payload = (
+        '{"address": {{ address | tojson }}, "source": {{ source | tojson }},'
+        ' "started": {{ started | tojson }}, "snapshots": {{ snapshots | tojson }}}'
+    )
+    assert await async_setup_component(
+        hass,
+        "rest_command",
+        {
+            "rest_command": {
+                "control_centre_alarm": {
+                    "url": f"{centre.url}/alarm",
+                    "method": "post",
+                    "content_type": "application/json",
+                    "payload": payload,
+                },
+                "control_centre_stand_down": {
+                    "url": f"{centre.url}/stand-down",
+                    "method": "post",
+                    "content_type": "application/json",
+                    "payload": '{"address": {{ address | tojson }}, "by": {{ by | tojson }}}',
+                },
+            }
+        },
+    )
+    try:
+        yield centre
+    finally:
+        await runner.cleanup()
+
+
+def _inputs(media_dir: Path, *phones: Phone, **extra: object) -> dict[str, Any]:
+    return {
+        "emergency_sensors": [EMERGENCY],
+        "emergency_events": [EMERGENCY_EVENT],
+        "phones": [phone.device_id for phone in phones],
+        "cameras": [HOME_CAMERA, DOORBELL_CAMERA],
+        "media_folder": str(media_dir),
+        "escalation_delay": 30,
+        "sirens": [SIREN],
+        "contacts": ["notify.family_sms"],
+        "home_address": ADDRESS,
+        "record_seconds": 0,
+        "escalation_actions": [
+            {
+                "action": "rest_command.control_centre_alarm",
+                "data": {
+                    "address": "{{ home_address }}",
+                    "source": "{{ emergency_source }}",
+                    "started": "{{ emergency_started }}",
+                    "snapshots": "{{ snapshot_urls }}",
+                },
+            }
+        ],
+        "stand_down_actions": [
+            {
+                "action": "rest_command.control_centre_stand_down",
+                "data": {"address": "{{ home_address }}", "by": "{{ cancelled_by }}"},
+            }
+        ],
+        **extra,
+    }
+
+
+def _assert_jpeg(media_dir: Path, url: str) -> None:
+    assert url.startswith("/media/local/seoul_safehome/")
+    path = media_dir / url.removeprefix("/media/local/")
+    with Image.open(path) as image:
+        assert image.format == "JPEG"
+
+
+async def _advance(hass: HomeAssistant, seconds: float) -> None:
+    """Move Home Assistant's clock on and let what was due run.
+
+    (Not hass.async_block_till_done(): that would wait for the running escalation.)
+    """
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
+    await asyncio.sleep(0.05)
+
+
+async def test_press_alerts_at_once_then_escalates_then_im_safe_stands_down(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    control: Control,
+    media_dir: Path,
+    iphone: Phone,
+    galaxy: Phone,
+    contact_calls: list[ServiceCall],
+    control_centre: ControlCentre,
+) -> None:
+    """The whole story: bell pressed, critical alert, no answer, escalation, "I'm safe"."""
+    await async_create_automations(
+        hass, {"blueprint": BLUEPRINT, "input": _inputs(media_dir, iphone, galaxy)}
+    )
+
+    await control.post("/devices/bell-1/press")
+    await until(lambda: iphone.calls and galaxy.calls)
+
+    # 1. A critical alert that sounds through silent mode, with a fresh snapshot.
+    for phone in (iphone, galaxy):
+        note = phone.last
+        assert note["title"] == "🚨 비상 상황이 발생했어요"
+        assert note["message"].startswith("비상벨 버튼이 눌렸어요. 30초 안에")
+        actions = note["data"]["actions"]
+        assert [a["title"] for a in actions] == ["괜찮아요", "112 전화", "카메라 보기"]
+        assert actions[0]["action"] == SAFE
+        assert actions[1] == {"action": "URI", "title": "112 전화", "uri": "tel:112"}
+        _assert_jpeg(media_dir, note["data"]["image"])
+    assert iphone.last["data"]["push"] == {
+        "sound": {"name": "default", "critical": 1, "volume": 1.0},
+        "interruption-level": "critical",
+    }
+    android = galaxy.last["data"]
+    assert android["channel"] == "alarm_stream"
+    assert android["ttl"] == 0
+    assert android["priority"] == "high"
+    assert "push" not in android
+    assert galaxy.last["data"]["actions"][2]["uri"] == f"entityId:{HOME_CAMERA}"
+    # Both cameras took a picture for this alert, with names that never collide.
+    stamp = Path(iphone.last["data"]["image"]).stem
+    assert (media_dir / "seoul_safehome" / "home_camera" / f"{stamp}.jpg").is_file()
+    assert (media_dir / "seoul_safehome" / "front_door_doorbell_camera" / f"{stamp}.jpg").is_file()
+
+    # Nothing escalates before the time is up.
+    await control.request("DELETE", "/log")
+    await _advance(hass, 29)
+    assert contact_calls == []
+    assert control_centre.alerts == []
+    assert commands_named(await control.commands(), "siren_on", "bell-1") == []
+
+    # 2. Nobody answered: the siren sounds, the contacts and the control centre hear of it.
+    await _advance(hass, 31)
+    await wait_for_commands(control, lambda log: commands_named(log, "siren_on", "bell-1"))
+    await until(lambda: contact_calls and control_centre.alerts)
+    contact = contact_calls[-1].data
+    assert ADDRESS in contact["title"]
+    assert f"{ADDRESS}에서 비상 상황이 발생했어요. 비상벨 버튼이 눌렸어요." in contact["message"]
+    _assert_jpeg(media_dir, contact["data"]["image"])
+    alert = control_centre.alerts[-1]
+    assert alert["address"] == ADDRESS
+    assert alert["source"] == "button"
+    assert dt_util.parse_datetime(alert["started"]) is not None
+    assert len(alert["snapshots"]) == 2
+    assert (await control.device("bell-1"))["state"]["siren"] is True
+    # The phones are told too, still critically.
+    assert iphone.last["title"] == "📢 비상 상황을 알렸어요"
+    assert iphone.last["data"]["push"]["sound"]["critical"] == 1
+
+    # 3. "I'm safe" on the phone: the bell stands down, the siren stops, everyone is told.
+    hass.bus.async_fire("mobile_app_notification_action", {"action": SAFE})
+    await wait_for_commands(control, lambda log: commands_named(log, "cancel_emergency", "bell-1"))
+    await wait_for_state(hass, EMERGENCY, "off")
+    await until(lambda: len(contact_calls) == 2)
+    device = await control.device("bell-1")
+    assert device["state"]["emergency"] is False
+    assert device["state"]["siren"] is False
+    assert hass.states.get(SIREN).state == "off"
+    assert contact_calls[-1].data["title"] == f"✅ [해제] {ADDRESS}"
+    assert "휴대전화에서 해제했어요" in contact_calls[-1].data["message"]
+    assert iphone.last["title"] == "✅ 비상 상황이 해제됐어요"
+    assert iphone.last["data"]["tag"] == "safehome-emergency"  # replaces the critical alert
+    await until(lambda: len(control_centre.alerts) == 2)
+    assert control_centre.alerts[-1] == {"path": "/stand-down", "address": ADDRESS, "by": "phone"}
