@@ -23,6 +23,7 @@ from .api import (
     DoorbellState,
     SafeHomeError,
 )
+from .api.const import CAP_MJPEG, CAP_MOTION, CAP_PRIVACY, CAP_STREAM
 from .commands import async_run
 from .const import DOMAIN, LOGGER
 from .coordinator import SafeHomeCoordinator
@@ -31,12 +32,6 @@ from .entity import SafeHomeEntity, async_add_device_entities
 
 # Commands go straight to the hub, which serialises them itself.
 PARALLEL_UPDATES = 0
-
-CAP_SNAPSHOT = "snapshot"
-CAP_MJPEG = "mjpeg"
-CAP_STREAM = "stream"
-CAP_PRIVACY = "privacy"
-CAP_MOTION = "motion"
 
 # A stream URL's access key is valid for 10 minutes to start a stream: renew it well
 # before that, so that a stream worker that restarts always has a valid key.

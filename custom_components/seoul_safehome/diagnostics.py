@@ -10,6 +10,7 @@ from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
 
 from .api import SafeHomeError
+from .api.const import CAP_STREAM
 from .data import SafeHomeConfigEntry
 
 # Every field that may carry a secret: the bearer token, pairing codes and the stream
@@ -42,7 +43,7 @@ async def async_get_config_entry_diagnostics(
     devices: list[dict[str, Any]] = []
     for device in state.devices.values():
         data = dict(device.raw)
-        if device.has("stream"):
+        if device.has(CAP_STREAM):
             # Which kind of live stream the camera offers (never its URLs).
             try:
                 data["stream"] = asdict(await client.stream_info(device.id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 import time
 from typing import Any
@@ -14,6 +15,8 @@ from homeassistant.components.automation import DOMAIN as AUTOMATION_DOMAIN
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
+import homeassistant.util.dt as dt_util
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 import yaml
 
 from tests.conftest import Control
@@ -34,6 +37,25 @@ EMERGENCY = "binary_sensor.emergency_bell_emergency"
 EMERGENCY_EVENT = "event.emergency_bell_emergency_call"
 SIREN = "siren.emergency_bell_siren"
 AWAY_MODE = "switch.safehome_hub_away_mode"
+
+
+class Clock:
+    """Moves Home Assistant's wall clock and runs the timers that fall due (see `clock`)."""
+
+    def __init__(self, hass: HomeAssistant, frozen: Any) -> None:
+        """Wrap a running freezegun clock."""
+        self._hass = hass
+        self._frozen = frozen
+
+    async def advance(self, seconds: float) -> None:
+        """Jump `seconds` ahead and let what became due run.
+
+        (Not hass.async_block_till_done(): that would wait for running automations.)
+        """
+        delta = timedelta(seconds=seconds)
+        async_fire_time_changed(self._hass, dt_util.utcnow() + delta)
+        self._frozen.tick(delta)
+        await asyncio.sleep(0.05)
 
 
 @dataclass

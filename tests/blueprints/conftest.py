@@ -9,17 +9,19 @@ it was asked to send.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+from freezegun import freeze_time
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import slugify
+import homeassistant.util.dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
 from safehome_emulator import Emulator
-from tests.blueprints.common import Phone
+from tests.blueprints.common import Clock, Phone
 from tests.conftest import PAIRING_CODE
 from tests.integration.conftest import (  # noqa: F401 (fixtures used by these tests)
     auto_enable_custom_integrations,
@@ -114,3 +116,15 @@ def galaxy(hass: HomeAssistant) -> Phone:
 def contact_calls(hass: HomeAssistant) -> list[ServiceCall]:
     """An emergency contact's notify action (e.g. a family member's SMS gateway)."""
     return async_mock_service(hass, "notify", "family_sms")
+
+
+@pytest.fixture
+def clock(hass: HomeAssistant) -> Iterator[Clock]:
+    """Home Assistant's clocks, which the test moves forward instead of sleeping.
+
+    The wall clock (state times, `now()` in templates) runs on from the real time and
+    jumps when the test advances it; the event loop's clock stays real, so the hub's
+    sockets and timers keep working, and the timers that fall due in a jump are run.
+    """
+    with freeze_time(dt_util.utcnow(), tick=True, ignore=["asyncio"]) as frozen:
+        yield Clock(hass, frozen)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +12,7 @@ from homeassistant.setup import async_setup_component
 import homeassistant.util.dt as dt_util
 from PIL import Image
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from tests.blueprints.common import (
     DOORBELL_CAMERA,
@@ -22,6 +20,7 @@ from tests.blueprints.common import (
     EMERGENCY_EVENT,
     HOME_CAMERA,
     SIREN,
+    Clock,
     Phone,
     async_create_automations,
     commands_named,
@@ -132,15 +131,6 @@ def _assert_jpeg(media_dir: Path, url: str) -> None:
         assert image.format == "JPEG"
 
 
-async def _advance(hass: HomeAssistant, seconds: float) -> None:
-    """Move Home Assistant's clock on and let what was due run.
-
-    (Not hass.async_block_till_done(): that would wait for the running escalation.)
-    """
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
-    await asyncio.sleep(0.05)
-
-
 async def test_press_alerts_at_once_then_escalates_then_im_safe_stands_down(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -150,6 +140,7 @@ async def test_press_alerts_at_once_then_escalates_then_im_safe_stands_down(
     galaxy: Phone,
     contact_calls: list[ServiceCall],
     control_centre: ControlCentre,
+    clock: Clock,
 ) -> None:
     """The whole story: bell pressed, critical alert, no answer, escalation, "I'm safe"."""
     await async_create_automations(
@@ -186,13 +177,13 @@ async def test_press_alerts_at_once_then_escalates_then_im_safe_stands_down(
 
     # Nothing escalates before the time is up.
     await control.request("DELETE", "/log")
-    await _advance(hass, 29)
+    await clock.advance(28)
     assert contact_calls == []
     assert control_centre.alerts == []
     assert commands_named(await control.commands(), "siren_on", "bell-1") == []
 
     # 2. Nobody answered: the siren sounds, the contacts and the control centre hear of it.
-    await _advance(hass, 31)
+    await clock.advance(3)
     await wait_for_commands(control, lambda log: commands_named(log, "siren_on", "bell-1"))
     await until(lambda: contact_calls and control_centre.alerts)
     contact = contact_calls[-1].data

