@@ -5,12 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from homeassistant.components.siren import (
-    ATTR_DURATION,
-    SirenEntity,
-    SirenEntityDescription,
-    SirenEntityFeature,
-)
+from homeassistant.components.siren import SirenEntity, SirenEntityDescription
+from homeassistant.components.siren.const import ATTR_DURATION, SirenEntityFeature
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 

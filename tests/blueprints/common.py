@@ -9,6 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 import time
 from typing import Any
+from unittest.mock import patch
+import weakref
 
 from homeassistant import config as conf_util
 from homeassistant.components.automation import DOMAIN as AUTOMATION_DOMAIN
@@ -16,7 +18,7 @@ from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 import homeassistant.util.dt as dt_util
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.common import get_scheduled_timer_handles
 import yaml
 
 from tests.conftest import Control
@@ -40,21 +42,56 @@ AWAY_MODE = "switch.safehome_hub_away_mode"
 
 
 class Clock:
-    """Moves Home Assistant's wall clock and runs the timers that fall due (see `clock`)."""
+    """Moves Home Assistant's clocks forward instead of sleeping (the `clock` fixture).
+
+    The wall clock (state times, `now()` in templates) jumps with freezegun; the event
+    loop keeps real time, so the hub's sockets and timers keep working. Timers are
+    measured on a virtual loop clock, `loop.time() + offset`: a timer is due once the
+    virtual clock passes its deadline, counted from the offset in force when it was set.
+    """
 
     def __init__(self, hass: HomeAssistant, frozen: Any) -> None:
         """Wrap a running freezegun clock."""
         self._hass = hass
         self._frozen = frozen
+        self._offset = 0.0
+        self._set_at: weakref.WeakKeyDictionary[asyncio.TimerHandle, float] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def advance(self, seconds: float) -> None:
-        """Jump `seconds` ahead and let what became due run.
+        """Jump `seconds` ahead and run the timers that fall due, in order.
 
-        (Not hass.async_block_till_done(): that would wait for running automations.)
+        (Not hass.async_block_till_done() afterwards: that would wait for running
+        automations, such as an escalation waiting for its deadline.)
         """
-        delta = timedelta(seconds=seconds)
-        async_fire_time_changed(self._hass, dt_util.utcnow() + delta)
-        self._frozen.tick(delta)
+        loop = self._hass.loop
+        handles = [
+            handle
+            for handle in get_scheduled_timer_handles(loop)
+            if isinstance(handle, asyncio.TimerHandle) and not handle.cancelled()
+        ]
+        for handle in handles:
+            self._set_at.setdefault(handle, self._offset)
+        self._offset += seconds
+        self._frozen.tick(timedelta(seconds=seconds))
+        virtual_now = loop.time() + self._offset
+        due = sorted(
+            (h for h in handles if h.when() + self._set_at[h] <= virtual_now),
+            key=lambda h: h.when() + self._set_at[h],
+        )
+        now = dt_util.utcnow()
+        with (
+            patch("homeassistant.helpers.event.time_tracker_utcnow", return_value=now),
+            patch(
+                "homeassistant.helpers.event.time_tracker_timestamp",
+                return_value=now.timestamp(),
+            ),
+        ):
+            for handle in due:
+                if not handle.cancelled():
+                    handle._run()
+                    handle.cancel()
         await asyncio.sleep(0.05)
 
 

@@ -22,6 +22,7 @@ from tests.blueprints.common import (
     SIREN,
     Clock,
     Phone,
+    assert_automations_loaded,
     async_create_automations,
     commands_named,
     wait_for_commands,
@@ -215,3 +216,143 @@ async def test_press_alerts_at_once_then_escalates_then_im_safe_stands_down(
     assert iphone.last["data"]["tag"] == "safehome-emergency"  # replaces the critical alert
     await until(lambda: len(control_centre.alerts) == 2)
     assert control_centre.alerts[-1] == {"path": "/stand-down", "address": ADDRESS, "by": "phone"}
+
+
+async def test_call_for_help_cancelled_at_the_bell_does_not_escalate(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    control: Control,
+    media_dir: Path,
+    iphone: Phone,
+    contact_calls: list[ServiceCall],
+    control_centre: ControlCentre,
+    clock: Clock,
+) -> None:
+    """A shout for help alerts the phone; pressing the bell again in time stands down quietly."""
+    await async_create_automations(
+        hass, {"blueprint": BLUEPRINT, "input": _inputs(media_dir, iphone)}
+    )
+    await control.post("/devices/bell-1/say", {"text": "누가 좀 도와주세요, 사람 살려!"})
+    await until(lambda: iphone.calls)
+    assert iphone.last["title"] == "🚨 비상 상황이 발생했어요"
+    assert iphone.last["message"].startswith('비상벨이 "')
+    assert "하는 소리를 들었어요." in iphone.last["message"]
+    await control.request("DELETE", "/log")
+
+    await clock.advance(10)
+    await control.post("/devices/bell-1/press")  # a second press cancels
+    await wait_for_state(hass, EMERGENCY, "off")
+    await until(lambda: len(iphone.calls) == 2)
+    assert iphone.last["title"] == "✅ 비상 상황이 해제됐어요"
+    assert iphone.last["message"] == "비상벨에서 해제했어요."
+    assert iphone.last["data"]["tag"] == "safehome-emergency"
+
+    # The deadline passes: nothing happens, nobody else was bothered.
+    await clock.advance(60)
+    await hass.async_block_till_done()
+    log = await control.commands()
+    assert commands_named(log, "siren_on", "bell-1") == []
+    assert contact_calls == []
+    assert control_centre.alerts == []
+    assert len(iphone.calls) == 2
+
+
+async def test_escalation_survives_an_automation_reload(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    control: Control,
+    media_dir: Path,
+    iphone: Phone,
+    contact_calls: list[ServiceCall],
+    control_centre: ControlCentre,
+    clock: Clock,
+) -> None:
+    """Reloading automations mid-emergency neither drops the escalation nor repeats the alert."""
+    await async_create_automations(
+        hass, {"blueprint": BLUEPRINT, "input": _inputs(media_dir, iphone)}
+    )
+    await control.post("/devices/bell-1/press")
+    await until(lambda: iphone.calls)
+    await control.request("DELETE", "/log")
+
+    await clock.advance(10)
+    await hass.services.async_call("automation", "reload", blocking=True)
+    assert_automations_loaded(hass, ["safehome_0"])
+    await clock.advance(15)
+    assert contact_calls == []
+    assert len(iphone.calls) == 1  # the critical alert is not sent twice
+
+    await clock.advance(6)  # 31 s after the press
+    await wait_for_commands(control, lambda log: commands_named(log, "siren_on", "bell-1"))
+    await until(lambda: contact_calls and control_centre.alerts)
+    assert ADDRESS in contact_calls[-1].data["message"]
+
+
+@pytest.fixture
+async def panic_button(hass: HomeAssistant) -> str:
+    """An emergency sensor from another integration: a template sensor over a helper."""
+    assert await async_setup_component(
+        hass, "input_boolean", {"input_boolean": {"panic": {"initial": False}}}
+    )
+    assert await async_setup_component(
+        hass,
+        "template",
+        {
+            "template": [
+                {
+                    "binary_sensor": [
+                        {
+                            "name": "Panic button",
+                            "device_class": "safety",
+                            "state": "{{ is_state('input_boolean.panic', 'on') }}",
+                        }
+                    ]
+                }
+            ]
+        },
+    )
+    await hass.async_block_till_done()
+    return "binary_sensor.panic_button"
+
+
+async def test_any_emergency_sensor_and_im_safe_without_a_hub(
+    hass: HomeAssistant,
+    config_dir: Path,
+    media_dir: Path,
+    panic_button: str,
+    iphone: Phone,
+    contact_calls: list[ServiceCall],
+    clock: Clock,
+) -> None:
+    """A panic button from another integration escalates too; "I'm safe" stands it down."""
+    from custom_components.seoul_safehome.blueprints import async_setup_blueprints
+
+    await async_setup_blueprints(hass)
+    await async_create_automations(
+        hass,
+        {
+            "blueprint": BLUEPRINT,
+            "input": {
+                "emergency_sensors": [panic_button],
+                "phones": [iphone.device_id],
+                "contacts": ["family_sms"],  # "notify." may be left out
+                "escalation_delay": 20,
+                "home_address": ADDRESS,
+            },
+        },
+    )
+    await hass.services.async_call("input_boolean", "turn_on", {"entity_id": "input_boolean.panic"})
+    await until(lambda: iphone.calls)
+    assert iphone.last["message"].startswith("비상 센서가 켜졌어요. 20초 안에")
+    assert "image" not in iphone.last["data"]  # no camera chosen
+    assert [a["title"] for a in iphone.last["data"]["actions"]] == ["괜찮아요", "112 전화"]
+
+    await clock.advance(21)
+    await until(lambda: contact_calls)
+    assert contact_calls[-1].data["title"] == f"🚨 [비상] {ADDRESS}"
+
+    hass.bus.async_fire("mobile_app_notification_action", {"action": SAFE})
+    await until(lambda: len(contact_calls) == 2)
+    assert contact_calls[-1].data["title"] == f"✅ [해제] {ADDRESS}"
+    assert iphone.last["title"] == "✅ 비상 상황이 해제됐어요"
+    assert iphone.last["message"].startswith("휴대전화에서 해제했어요.")
