@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 import itertools
+import time
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +26,9 @@ from .webutil import json_response, read_json
 
 BASE = "/control"
 FLOOD_BATCH = 500
+# `motion_detected`: events only; `motion`: toggle each camera's motion state (each
+# toggle is a `device_updated`, plus a `motion_detected` when motion starts).
+FLOOD_KINDS = ("motion_detected", "motion")
 
 
 def ok(**extra: Any) -> web.Response:
@@ -109,20 +113,26 @@ class Control:
 
     async def ring(self, request: web.Request) -> web.Response:
         """Press the doorbell button."""
-        self._device(request, Doorbell).ring()
-        return ok()
+        device = self._device(request, Doorbell)
+        t = time.monotonic_ns()
+        device.ring()
+        return ok(t=t)
 
     async def motion(self, request: web.Request) -> web.Response:
         """Start or stop motion in front of a camera."""
         device = self._device(request, CameraDevice)
-        device.set_motion(p.boolean(await read_json(request), "active"))
-        return ok()
+        active = p.boolean(await read_json(request), "active")
+        t = time.monotonic_ns()
+        device.set_motion(active)
+        return ok(t=t)
 
     async def door(self, request: web.Request) -> web.Response:
         """Open or close the door."""
         device = self._device(request, DoorLock)
-        device.set_door(p.choice(await read_json(request), "state", ("open", "closed")))
-        return ok()
+        state = p.choice(await read_json(request), "state", ("open", "closed"))
+        t = time.monotonic_ns()
+        device.set_door(state)
+        return ok(t=t)
 
     async def activity(self, request: web.Request) -> web.Response:
         """Use the lock by hand."""
@@ -130,8 +140,9 @@ class Control:
         body = await read_json(request)
         activity = p.choice(body, "activity", LOCK_ACTIVITIES)
         user = p.text(body, "user", max_length=64, default=None)
+        t = time.monotonic_ns()
         device.physical_activity(activity, user)
-        return ok()
+        return ok(t=t)
 
     async def jam(self, request: web.Request) -> web.Response:
         """Make the lock's next lock attempt jam."""
@@ -141,8 +152,10 @@ class Control:
 
     async def press(self, request: web.Request) -> web.Response:
         """Press the emergency bell's button."""
-        self._device(request, EmergencyBell).press()
-        return ok()
+        device = self._device(request, EmergencyBell)
+        t = time.monotonic_ns()
+        device.press()
+        return ok(t=t)
 
     async def say(self, request: web.Request) -> web.Response:
         """Say a phrase near the emergency bell."""
@@ -224,22 +237,31 @@ class Control:
         return ok()
 
     async def flood(self, request: web.Request) -> web.Response:
-        """Emit many `motion_detected` events at a given rate (0 = as fast as possible)."""
+        """Emit many motion events at a given rate (0 = as fast as possible)."""
         body = await read_json(request)
         count = p.integer(body, "count", 1, 10_000_000)
         rate = p.number(body, "rate", 0, 1_000_000, default=1000)
+        kind = p.choice(body, "kind", FLOOD_KINDS, default="motion_detected")
         devices = self.hub.devices.values()
         targets = [d.id for d in devices if d.type == "camera"] or [
             d.id for d in devices if d.has("motion")
         ]
         if not targets:
             raise ApiError("unsupported", "no camera to flood with motion events")
-        task = asyncio.create_task(self._flood(targets, count, rate))
+        task = asyncio.create_task(self._flood(targets, count, rate, kind))
         self._floods.add(task)
         task.add_done_callback(self._floods.discard)
         return ok(count=count, rate=rate, devices=targets)
 
-    async def _flood(self, targets: list[str], count: int, rate: float) -> None:
+    def _flood_step(self, device_id: str, kind: str) -> None:
+        if kind == "motion_detected":
+            self.hub.emit("motion_detected", device_id, {})
+            return
+        device = self.hub.devices.get(device_id)
+        if isinstance(device, CameraDevice) and device.has("motion"):
+            device.set_motion(not device.motion)
+
+    async def _flood(self, targets: list[str], count: int, rate: float, kind: str) -> None:
         loop = asyncio.get_running_loop()
         devices = itertools.cycle(targets)
         start = loop.time()
@@ -250,7 +272,7 @@ class Control:
             else:
                 due = min(count, sent + FLOOD_BATCH)
             while sent < due:
-                self.hub.emit("motion_detected", next(devices), {})
+                self._flood_step(next(devices), kind)
                 sent += 1
             if sent < count:
                 delay = start + sent / rate - loop.time() if rate else 0.0

@@ -41,7 +41,7 @@ header .hub b { font-weight: 600; }
   background: var(--green); }
 #connection[data-value="down"], #connection[data-value="restarting"] { background: var(--red); }
 main { padding: 1em 1.4em; max-width: 84em; }
-.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(20em, 1fr));
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(18.5em, 1fr));
   gap: 1em; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: .6em;
   padding: .8em 1em 1em; border-top: 4px solid var(--blue); }
@@ -49,7 +49,8 @@ main { padding: 1em 1.4em; max-width: 84em; }
 .card[data-alert="true"] { border-top-color: var(--red); box-shadow: 0 0 0 2px var(--red); }
 .card h2 { font-size: 1.05em; margin: 0; }
 .card .sub { color: var(--muted); font-size: .8em; margin-bottom: .5em; }
-dl { display: grid; grid-template-columns: minmax(0, 1fr) auto; gap: .15em .8em; margin: .4em 0 .7em; }
+dl { display: grid; grid-template-columns: minmax(0, 1fr) auto; gap: .15em .8em;
+  margin: .4em 0 .7em; }
 dt { color: var(--muted); font-size: .88em; }
 dd { margin: 0; font-weight: 600; text-align: right; white-space: nowrap; }
 .v-good { color: var(--green); } .v-bad { color: var(--red); } .v-warn { color: var(--amber); }
@@ -88,7 +89,8 @@ ol.log .err { color: var(--red); font-weight: 600; }
     · boot <span data-testid="hub-boot_id" id="hub-boot_id"></span>
     · last event / 마지막 이벤트 #<span data-testid="hub-last_seq" id="hub-last_seq"></span>
   </span>
-  <span id="connection" data-testid="connection" data-value="connecting">connecting… · 연결 중…</span>
+  <span id="connection" data-testid="connection" data-value="connecting"
+    >connecting… · 연결 중…</span>
 </header>
 <main>
   <div class="grid" id="devices" data-testid="devices"></div>
@@ -136,10 +138,12 @@ const TYPE_NAMES = {
   doorbell: "Doorbell · 초인종", camera: "Home camera · 홈 카메라",
   door_lock: "Door lock · 도어락", emergency_bell: "Emergency bell · 비상벨",
 };
+const LOCK_WORDS = {
+  locked: "locked · 잠김", unlocked: "unlocked · 잠금 해제", locking: "locking… · 잠그는 중",
+  unlocking: "unlocking… · 여는 중", jammed: "JAMMED · 걸림", open: "latch open · 열림",
+};
 const WORDS = {
-  locked: "locked · 잠김", unlocked: "unlocked · 열림", locking: "locking… · 잠그는 중",
-  unlocking: "unlocking… · 여는 중", jammed: "JAMMED · 걸림", open: "open · 열림",
-  closed: "closed · 닫힘",
+  open: "open · 열림", closed: "closed · 닫힘",
   button: "button · 버튼", voice: "voice · 음성", phone: "phone · 휴대폰",
 };
 const yesNo = (v, yes, no) => v ? yes : no;
@@ -156,7 +160,7 @@ const FIELDS = {
     ["camera_on", "Camera · 카메라", s => fmtCamera(s.camera_on)],
   ],
   door_lock: [
-    ["lock_state", "Lock · 잠금", s => [WORDS[s.lock_state] || s.lock_state,
+    ["lock_state", "Lock · 잠금", s => [LOCK_WORDS[s.lock_state] || s.lock_state,
       s.lock_state === "locked" ? "good" : s.lock_state === "jammed" ? "bad" : "warn"]],
     ["door", "Door · 문", s => [WORDS[s.door] || s.door, s.door === "open" ? "warn" : "good"]],
     ["auto_lock_delay", "Auto-lock delay · 자동 잠금 지연",
@@ -167,11 +171,14 @@ const FIELDS = {
       ? ["EMERGENCY · 비상", "bad"] : ["none · 없음", "good"]],
     ["emergency_source", "Raised by · 호출", s => [s.emergency_source
       ? WORDS[s.emergency_source] || s.emergency_source : "—", ""]],
-    ["siren", "Siren · 사이렌", s => s.siren ? ["sounding · 울리는 중", "bad"] : ["off · 꺼짐", ""]],
+    ["siren", "Siren · 사이렌",
+      s => s.siren ? ["sounding · 울리는 중", "bad"] : ["off · 꺼짐", ""]],
   ],
 };
 function fmtMotion(v) { return v ? ["motion · 움직임 있음", "warn"] : ["none · 없음", ""]; }
-function fmtCamera(v) { return v ? ["on · 켜짐", "good"] : ["off (privacy) · 꺼짐 (사생활 보호)", "warn"]; }
+function fmtCamera(v) {
+  return v ? ["on · 켜짐", "good"] : ["off (privacy) · 꺼짐 (사생활 보호)", "warn"];
+}
 function fmtTime(iso) {
   if (!iso) return ["never · 없음", ""];
   const d = new Date(iso);
@@ -246,8 +253,9 @@ function buildCard(device) {
   node.append(buttons);
 
   if (type === "emergency_bell") {
-    const input = el("input", {testid: "action-" + id + "-say-text", id: "action-" + id + "-say-text",
-      value: "사람 살려", "aria-label": "Phrase · 말", size: "14"});
+    const input = el("input", {testid: "action-" + id + "-say-text",
+      id: "action-" + id + "-say-text", value: "사람 살려", "aria-label": "Phrase · 말",
+      size: "14"});
     const say = el("button", {testid: "action-" + id + "-say", id: "action-" + id + "-say",
       className: "danger",
       onclick: () => post("devices/" + id + "/say", {text: input.value},
@@ -255,7 +263,8 @@ function buildCard(device) {
     node.append(el("div", {className: "row"}, input, say));
   }
 
-  const offline = el("button", {testid: "action-" + id + "-offline", id: "action-" + id + "-offline",
+  const offline = el("button", {testid: "action-" + id + "-offline",
+    id: "action-" + id + "-offline",
     onclick: () => post("devices/" + id + "/online", {online: false},
       "Take " + id + " offline · 연결 끊기")}, "Take offline · 연결 끊기");
   const online = el("button", {testid: "action-" + id + "-online", id: "action-" + id + "-online",
@@ -309,11 +318,13 @@ function render(data) {
     const card = cards.get(d.id), s = d.state || {};
     card.node.dataset.online = String(d.online);
     card.node.dataset.alert = String(Boolean(s.emergency || s.lock_state === "jammed"));
-    show(card.values.online, d.online ? ["online · 연결됨", "good"] : ["OFFLINE · 연결 끊김", "bad"],
-      d.online);
+    show(card.values.online,
+      d.online ? ["online · 연결됨", "good"] : ["OFFLINE · 연결 끊김", "bad"], d.online);
     show(card.values.battery, d.battery === null || d.battery === undefined
       ? ["mains · 상시 전원", ""] : [d.battery + " %", d.battery <= 20 ? "bad" : ""], d.battery);
-    for (const [field, , fmt] of FIELDS[card.type] || []) show(card.values[field], fmt(s), s[field]);
+    for (const [field, , fmt] of FIELDS[card.type] || []) {
+      show(card.values[field], fmt(s), s[field]);
+    }
     card.buttons.offline.disabled = !d.online;
     card.buttons.online.disabled = d.online;
   }
@@ -328,7 +339,10 @@ function setConnection(state, text) {
 async function refresh() {
   try {
     const r = await fetch("/control/state", {cache: "no-store"});
-    if (r.status === 503) { setConnection("restarting", "hub restarting… · 허브 재시작 중"); return; }
+    if (r.status === 503) {
+      setConnection("restarting", "hub restarting… · 허브 재시작 중");
+      return;
+    }
     const data = await r.json();
     if (!r.ok) throw new Error(data.error ? data.error.code : r.status);
     render(data);

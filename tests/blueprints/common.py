@@ -65,6 +65,9 @@ class Clock:
         (Not hass.async_block_till_done() afterwards: that would wait for running
         automations, such as an escalation waiting for its deadline.)
         """
+        # Let work already under way schedule its timers at the current time first.
+        for _ in range(5):
+            await asyncio.sleep(0)
         loop = self._hass.loop
         handles = [
             handle

@@ -14,6 +14,7 @@ from PIL import Image
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.seoul_safehome.const import DOMAIN
 from tests.blueprints.common import (
     DOORBELL_CAMERA,
     EMERGENCY,
@@ -25,6 +26,7 @@ from tests.blueprints.common import (
     assert_automations_loaded,
     async_create_automations,
     commands_named,
+    device_id_of,
     wait_for_commands,
 )
 from tests.conftest import Control
@@ -174,7 +176,10 @@ async def test_press_alerts_at_once_then_escalates_then_im_safe_stands_down(
     # Both cameras took a picture for this alert, with names that never collide.
     stamp = Path(iphone.last["data"]["image"]).stem
     assert (media_dir / "seoul_safehome" / "home_camera" / f"{stamp}.jpg").is_file()
-    assert (media_dir / "seoul_safehome" / "front_door_doorbell_camera" / f"{stamp}.jpg").is_file()
+    # (the second one right after the alert, so as not to delay it)
+    await until(
+        (media_dir / "seoul_safehome" / "front_door_doorbell_camera" / f"{stamp}.jpg").is_file
+    )
 
     # Nothing escalates before the time is up.
     await control.request("DELETE", "/log")
@@ -218,7 +223,13 @@ async def test_press_alerts_at_once_then_escalates_then_im_safe_stands_down(
     assert control_centre.alerts[-1] == {"path": "/stand-down", "address": ADDRESS, "by": "phone"}
 
 
-async def test_call_for_help_cancelled_at_the_bell_does_not_escalate(
+@pytest.mark.parametrize(
+    ("how", "message"),
+    [("bell", "비상벨에서 해제했어요."), ("action", "휴대전화에서 해제했어요.")],
+)
+async def test_call_for_help_cancelled_in_time_does_not_escalate(
+    how: str,
+    message: str,
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     control: Control,
@@ -228,7 +239,8 @@ async def test_call_for_help_cancelled_at_the_bell_does_not_escalate(
     control_centre: ControlCentre,
     clock: Clock,
 ) -> None:
-    """A shout for help alerts the phone; pressing the bell again in time stands down quietly."""
+    """A shout for help alerts the phone; cancelling in time (at the bell, or with the
+    seoul_safehome.cancel_emergency action) stands down quietly."""
     await async_create_automations(
         hass, {"blueprint": BLUEPRINT, "input": _inputs(media_dir, iphone)}
     )
@@ -240,11 +252,16 @@ async def test_call_for_help_cancelled_at_the_bell_does_not_escalate(
     await control.request("DELETE", "/log")
 
     await clock.advance(10)
-    await control.post("/devices/bell-1/press")  # a second press cancels
+    if how == "bell":
+        await control.post("/devices/bell-1/press")  # a second press cancels
+    else:
+        await hass.services.async_call(
+            DOMAIN, "cancel_emergency", {"device_id": device_id_of(hass, EMERGENCY)}, blocking=True
+        )
     await wait_for_state(hass, EMERGENCY, "off")
     await until(lambda: len(iphone.calls) == 2)
     assert iphone.last["title"] == "✅ 비상 상황이 해제됐어요"
-    assert iphone.last["message"] == "비상벨에서 해제했어요."
+    assert iphone.last["message"] == message
     assert iphone.last["data"]["tag"] == "safehome-emergency"
 
     # The deadline passes: nothing happens, nobody else was bothered.
@@ -292,7 +309,9 @@ async def test_escalation_survives_an_automation_reload(
 async def panic_button(hass: HomeAssistant) -> str:
     """An emergency sensor from another integration: a template sensor over a helper."""
     assert await async_setup_component(
-        hass, "input_boolean", {"input_boolean": {"panic": {"initial": False}}}
+        hass,
+        "input_boolean",
+        {"input_boolean": {"panic": {"initial": False}, "hallway": {"initial": False}}},
     )
     assert await async_setup_component(
         hass,
@@ -306,7 +325,21 @@ async def panic_button(hass: HomeAssistant) -> str:
                             "device_class": "safety",
                             "state": "{{ is_state('input_boolean.panic', 'on') }}",
                         }
-                    ]
+                    ],
+                    "light": [
+                        {
+                            "name": "Hallway",
+                            "state": "{{ is_state('input_boolean.hallway', 'on') }}",
+                            "turn_on": {
+                                "action": "input_boolean.turn_on",
+                                "target": {"entity_id": "input_boolean.hallway"},
+                            },
+                            "turn_off": {
+                                "action": "input_boolean.turn_off",
+                                "target": {"entity_id": "input_boolean.hallway"},
+                            },
+                        }
+                    ],
                 }
             ]
         },
@@ -338,8 +371,16 @@ async def test_any_emergency_sensor_and_im_safe_without_a_hub(
                 "contacts": ["family_sms"],  # "notify." may be left out
                 "escalation_delay": 20,
                 "home_address": ADDRESS,
+                "lights": ["light.hallway"],
             },
         },
+    )
+    flashes: list[str] = []
+    hass.bus.async_listen(
+        "state_changed",
+        lambda event: flashes.append(event.data["new_state"].state)
+        if event.data["entity_id"] == "light.hallway"
+        else None,
     )
     await hass.services.async_call("input_boolean", "turn_on", {"entity_id": "input_boolean.panic"})
     await until(lambda: iphone.calls)
@@ -350,9 +391,21 @@ async def test_any_emergency_sensor_and_im_safe_without_a_hub(
     await clock.advance(21)
     await until(lambda: contact_calls)
     assert contact_calls[-1].data["title"] == f"🚨 [비상] {ADDRESS}"
+    # The hallway light flashes, once a second.
+    for _ in range(4):
+        await clock.advance(1)
+    await until(lambda: len(flashes) >= 4)
+    assert flashes[:4] == ["on", "off", "on", "off"]
 
     hass.bus.async_fire("mobile_app_notification_action", {"action": SAFE})
     await until(lambda: len(contact_calls) == 2)
     assert contact_calls[-1].data["title"] == f"✅ [해제] {ADDRESS}"
     assert iphone.last["title"] == "✅ 비상 상황이 해제됐어요"
     assert iphone.last["message"].startswith("휴대전화에서 해제했어요.")
+    # The flashing stops with the lights off.
+    await until(lambda: flashes[-1] == "off")
+    await hass.async_block_till_done()
+    assert hass.states.get("light.hallway").state == "off"
+    count = len(flashes)
+    await clock.advance(5)
+    assert len(flashes) == count

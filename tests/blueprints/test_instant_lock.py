@@ -13,6 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from tests.blueprints.common import (
     DOOR,
     LOCK,
+    Clock,
     Phone,
     async_create_automations,
     commands_named,
@@ -166,7 +167,10 @@ async def back_door(hass: HomeAssistant) -> None:
                     "lock": [
                         {
                             "name": "Back door lock",
-                            "state": "{{ is_state('input_boolean.back_door_bolt', 'on') }}",
+                            "state": (
+                                "{{ 'locked' if is_state('input_boolean.back_door_bolt', 'on')"
+                                " else 'unlocked' }}"
+                            ),
                             "lock": {
                                 "action": "input_boolean.turn_on",
                                 "target": {"entity_id": "input_boolean.back_door_bolt"},
@@ -185,14 +189,14 @@ async def back_door(hass: HomeAssistant) -> None:
 
 
 async def _toggle(hass: HomeAssistant, entity_id: str, on: bool) -> None:
+    """Flip a helper (the "hardware" behind the template entities)."""
     await hass.services.async_call(
         "input_boolean", "turn_on" if on else "turn_off", {"entity_id": entity_id}, blocking=True
     )
-    await hass.async_block_till_done()
 
 
 async def test_any_lock_and_door_sensor_with_a_delay(
-    hass: HomeAssistant, config_dir: object, back_door: None, iphone: Phone
+    hass: HomeAssistant, config_dir: object, back_door: None, iphone: Phone, clock: Clock
 ) -> None:
     """The blueprint is not tied to SafeHome: a template lock and contact work the same."""
     from custom_components.seoul_safehome.blueprints import async_setup_blueprints
@@ -212,20 +216,27 @@ async def test_any_lock_and_door_sensor_with_a_delay(
     )
     assert hass.states.get("lock.back_door_lock").state == "unlocked"
     await _toggle(hass, "input_boolean.back_door_open", True)
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.back_door").state == "on"
     await _toggle(hass, "input_boolean.back_door_open", False)
+    await until(lambda: hass.states.get("binary_sensor.back_door").state == "off")
 
     # The chosen delay first ...
+    await clock.advance(1)
     assert hass.states.get("lock.back_door_lock").state == "unlocked"
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=1.6))
-    await hass.async_block_till_done()
+    await clock.advance(0.6)
     # ... then the lock locks, and nobody is bothered.
+    await until(lambda: hass.states.get("lock.back_door_lock").state == "locked")
     assert hass.states.get("input_boolean.back_door_bolt").state == "on"
-    assert hass.states.get("lock.back_door_lock").state == "locked"
+    await hass.async_block_till_done()
     assert iphone.calls == []
 
     # Already locked: closing the door again does nothing.
     await _toggle(hass, "input_boolean.back_door_open", True)
-    await _toggle(hass, "input_boolean.back_door_open", False)
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=10))
     await hass.async_block_till_done()
+    await _toggle(hass, "input_boolean.back_door_open", False)
+    await hass.async_block_till_done()
+    await clock.advance(10)
+    await hass.async_block_till_done()
+    assert hass.states.get("lock.back_door_lock").state == "locked"
     assert iphone.calls == []

@@ -1,0 +1,374 @@
+"""Fixtures for the browser test: the emulator and Home Assistant as processes, Chromium.
+
+Everything listens on 127.0.0.1 and the browser is kept there: requests to any other host
+are answered locally (the integration's brand images, as Home Assistant 2026.3+ serves
+them from `brand/`) or refused, and Chromium resolves no host names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+import contextlib
+from dataclasses import dataclass, field
+import os
+from pathlib import Path
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+from urllib.parse import urlsplit
+import warnings
+
+from playwright.sync_api import BrowserContext, Route, sync_playwright
+import pytest
+import requests
+
+ROOT = Path(__file__).parent.parent.parent
+INTEGRATION = ROOT / "custom_components" / "seoul_safehome"
+BRAND = INTEGRATION / "brand"
+DEV_CONFIGURATION = ROOT / "scripts" / "dev_configuration.yaml"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+PAIRING_CODE = "123456"
+USER = {"name": "Ji-woo Kim", "username": "jiwoo", "password": "safehome-e2e-password"}
+START_TIMEOUT = 90.0  # a first start on a slow CI machine (recorder, frontend, ...)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--metrics-recording-only",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+# Anything that is not one of our two loopback servers (or page-local data).
+NOT_LOOPBACK = re.compile(r"^(?!(?:https?|wss?)://127\.0\.0\.1[:/]|data:|blob:|about:)")
+BRAND_URL = re.compile(r"/seoul_safehome/((?:dark_)?(?:icon|logo)(?:@2x)?\.png)$")
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until[T](
+    condition: Callable[[], T | None], timeout: float, what: str, interval: float = 0.1
+) -> T:
+    """Poll `condition` until it returns something truthy; fail after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while True:
+        try:
+            if result := condition():
+                return result
+        except (requests.RequestException, KeyError, ValueError) as err:
+            last_error = err
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s: {what} ({last_error})")
+        time.sleep(interval)
+
+
+@dataclass
+class Process:
+    """A child process (its own process group) with its output in a log file."""
+
+    name: str
+    args: list[str]
+    log: Path
+    cwd: Path = ROOT
+    env: dict[str, str] | None = None
+    popen: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
+    def start(self) -> None:
+        """Start the process."""
+        with self.log.open("wb") as out:
+            self.popen = subprocess.Popen(
+                self.args,
+                cwd=self.cwd,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def check_running(self) -> None:
+        """Fail if the process has exited."""
+        assert self.popen is not None
+        if (code := self.popen.poll()) is not None:
+            raise AssertionError(f"{self.name} exited with {code}:\n{self.tail()}")
+
+    def tail(self, lines: int = 60) -> str:
+        """Return the end of the process's log."""
+        try:
+            text = self.log.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self) -> None:
+        """Stop the process group: SIGTERM, then SIGKILL after 20 s."""
+        if self.popen is None or self.popen.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=10)
+
+
+@dataclass
+class Emulator:
+    """The SafeHome emulator process."""
+
+    process: Process
+    url: str = ""
+
+    @property
+    def port(self) -> int:
+        """The emulator's port."""
+        return int(self.url.rsplit(":", 1)[1])
+
+    def device(self, device_id: str) -> dict[str, Any]:
+        """Return one device as the emulator sees it (`GET /control/state`)."""
+        state = requests.get(f"{self.url}/control/state", timeout=5).json()
+        return next(d for d in state["devices"] if d["id"] == device_id)
+
+    def commands(self) -> list[dict[str, Any]]:
+        """Return the commands the hub received (`GET /control/log`)."""
+        return requests.get(f"{self.url}/control/log", timeout=5).json()["commands"]
+
+
+@dataclass
+class HomeAssistant:
+    """A Home Assistant process with its own configuration directory."""
+
+    process: Process
+    config_dir: Path
+    url: str
+    token: str = ""
+
+    def api(self, path: str) -> Any:
+        """GET a REST API path with the onboarding user's token."""
+        resp = requests.get(
+            f"{self.url}/api/{path}", headers={"Authorization": f"Bearer {self.token}"}, timeout=10
+        )
+        resp.raise_for_status()
+        return resp.json()
+
+    def state(self, entity_id: str) -> dict[str, Any]:
+        """Return an entity's state object."""
+        return self.api(f"states/{entity_id}")
+
+    def states(self) -> list[dict[str, Any]]:
+        """Return every entity's state object."""
+        return self.api("states")
+
+
+@dataclass
+class Screenshots:
+    """Where the test saves its screenshots."""
+
+    directory: Path
+    taken: list[Path] = field(default_factory=list)
+
+    def path(self, name: str) -> Path:
+        """Return the path for a screenshot called `name` (and remember it)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / f"{name}.png"
+        self.taken.append(path)
+        return path
+
+
+@pytest.fixture
+def chromium() -> str:
+    """The Chromium executable (Debian's `chromium` package), or skip the test loudly."""
+    path = os.environ.get("SAFEHOME_CHROMIUM") or shutil.which("chromium")
+    path = path or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if not path:
+        reason = (
+            "Chromium is not installed, so the browser end-to-end test cannot run: "
+            "`apt-get install chromium` (scripts/setup does this) or set SAFEHOME_CHROMIUM"
+        )
+        warnings.warn(reason, pytest.PytestWarning, stacklevel=1)
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Screenshots:
+    """Screenshots go to docs/screenshots/ with SAFEHOME_SCREENSHOTS=1, else to tmp_path."""
+    if os.environ.get("SAFEHOME_SCREENSHOTS", "") not in ("", "0"):
+        return Screenshots(SCREENSHOTS)
+    return Screenshots(tmp_path / "screenshots")
+
+
+@pytest.fixture
+def hub_emulator(socket_enabled: None, tmp_path: Path) -> Iterator[Emulator]:
+    """Run `python -m safehome_emulator --control` on a free port (a process, as in develop)."""
+    process = Process(
+        "the emulator",
+        [
+            sys.executable,
+            "-m",
+            "safehome_emulator",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--pairing-code",
+            PAIRING_CODE,
+            "--control",
+            "--no-zeroconf",
+        ],
+        tmp_path / "emulator.log",
+    )
+    process.start()
+    emulator = Emulator(process)
+    try:
+
+        def listening() -> str | None:
+            process.check_running()
+            found = re.search(r"listening on (http://127\.0\.0\.1:\d+)", process.tail())
+            return found.group(1) if found else None
+
+        emulator.url = wait_until(listening, 30, "the emulator to listen")
+        yield emulator
+    finally:
+        process.stop()
+
+
+def _configuration(port: int) -> str:
+    """Return the dev configuration (scripts/dev_configuration.yaml) for this test run.
+
+    The same integrations as `scripts/develop`, on `port`, in English (so the selectors
+    and screenshots read the same everywhere).
+    """
+    text = DEV_CONFIGURATION.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^(\s*server_port:).*$", rf"\g<1> {port}", text)
+    text = re.sub(r"(?m)^(\s*language:).*$", r"\g<1> en", text)
+    assert f"server_port: {port}" in text, "scripts/dev_configuration.yaml has no server_port"
+    return text
+
+
+@pytest.fixture
+def home_assistant(socket_enabled: None, tmp_path: Path) -> Iterator[HomeAssistant]:
+    """Run a fresh Home Assistant (`hass -c DIR --skip-pip`) with the integration linked in.
+
+    `--skip-pip`: everything Home Assistant needs is pinned in requirements_test.txt, so a
+    missing package fails this test instead of being installed behind its back.
+    Onboarding's "core config" step is marked done in advance: finishing it through the
+    API would set up the integrations onboarding adds (Met.no weather, Google Translate,
+    Radio Browser), which call servers on the internet.
+    """
+    config = tmp_path / "ha-config"
+    (config / "custom_components").mkdir(parents=True)
+    (config / "custom_components" / "seoul_safehome").symlink_to(INTEGRATION)
+    (config / ".storage").mkdir()
+    (config / ".storage" / "onboarding").write_text(
+        '{"version": 4, "minor_version": 1, "key": "onboarding",'
+        ' "data": {"done": ["core_config"]}}',
+        encoding="utf-8",
+    )
+    for name in ("automations.yaml", "scripts.yaml", "scenes.yaml"):
+        (config / name).write_text("[]\n", encoding="utf-8")
+    port = free_port()
+    (config / "configuration.yaml").write_text(_configuration(port), encoding="utf-8")
+
+    process = Process(
+        "Home Assistant",
+        [sys.executable, "-m", "homeassistant", "--config", str(config), "--skip-pip"],
+        tmp_path / "home-assistant.log",
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    process.start()
+    hass = HomeAssistant(process, config, f"http://127.0.0.1:{port}")
+    try:
+
+        def answering() -> bool:
+            process.check_running()
+            return requests.get(f"{hass.url}/api/onboarding", timeout=2).status_code == 200
+
+        wait_until(answering, START_TIMEOUT, "Home Assistant's web server", interval=0.25)
+        yield hass
+    finally:
+        process.stop()
+
+
+def onboard(hass: HomeAssistant) -> None:
+    """Create the owner and finish onboarding through Home Assistant's onboarding API."""
+    client_id = f"{hass.url}/"
+    resp = requests.post(
+        f"{hass.url}/api/onboarding/users",
+        json={"client_id": client_id, "language": "en", **USER},
+        timeout=30,
+    )
+    assert resp.status_code == 200, resp.text
+    resp = requests.post(
+        f"{hass.url}/auth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": resp.json()["auth_code"],
+            "client_id": client_id,
+        },
+        timeout=30,
+    )
+    assert resp.status_code == 200, resp.text
+    hass.token = resp.json()["access_token"]
+    headers = {"Authorization": f"Bearer {hass.token}"}
+    for step, body in (
+        ("analytics", {}),
+        ("integration", {"client_id": client_id, "redirect_uri": f"{client_id}?auth_callback=1"}),
+    ):
+        resp = requests.post(
+            f"{hass.url}/api/onboarding/{step}", json=body, headers=headers, timeout=30
+        )
+        assert resp.status_code == 200, f"onboarding {step}: {resp.status_code} {resp.text}"
+    done = requests.get(f"{hass.url}/api/onboarding", timeout=10).json()
+    assert all(step["done"] for step in done), done
+
+
+def _keep_local(route: Route) -> None:
+    """Answer a request for another host: our brand images from brand/, nothing else."""
+    found = BRAND_URL.search(urlsplit(route.request.url).path)
+    if found and (BRAND / found.group(1)).is_file():
+        route.fulfill(path=BRAND / found.group(1), content_type="image/png")
+    else:
+        route.abort("blockedbyclient")
+
+
+@pytest.fixture
+def browser(chromium: str) -> Iterator[BrowserContext]:
+    """A headless Chromium (Debian's, driven by Playwright) that only reaches 127.0.0.1."""
+    with sync_playwright() as playwright:
+        chrome = playwright.chromium.launch(
+            executable_path=chromium, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            context = chrome.new_context(
+                viewport={"width": 1280, "height": 860},
+                locale="en-US",
+                timezone_id="Asia/Seoul",
+                service_workers="block",
+            )
+            context.set_default_timeout(30_000)
+            context.route(NOT_LOOPBACK, _keep_local)
+            yield context
+            context.close()
+        finally:
+            chrome.close()
