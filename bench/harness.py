@@ -112,7 +112,7 @@ class Process:
     log: Path
 
     @classmethod
-    def start(cls, name: str, argv: list[str], log: Path, cwd: Path) -> Process:
+    def start(cls, name: str, argv: list[str], log: Path, cwd: Path, nice: int = 0) -> Process:
         out = log.open("wb")
         try:
             proc = subprocess.Popen(
@@ -123,6 +123,8 @@ class Process:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                # Set before exec, so that every thread the process starts inherits it.
+                preexec_fn=(lambda: os.nice(nice)) if nice else None,
             )
         finally:
             out.close()
@@ -156,7 +158,7 @@ class Process:
             self.proc.wait(5)
 
 
-def start_emulator(workdir: Path, settings: dict[str, Any]) -> tuple[Process, int]:
+def start_emulator(workdir: Path, settings: dict[str, Any], nice: int = 0) -> tuple[Process, int]:
     """Start the emulator (`--control --no-zeroconf`, a free port); return it and its port."""
     config = workdir / "emulator.json"
     config.write_text(json.dumps({"hub_id": HUB_ID, **settings}))
@@ -177,7 +179,7 @@ def start_emulator(workdir: Path, settings: dict[str, Any]) -> tuple[Process, in
         "--log-level",
         "warning",
     ]
-    process = Process.start("emulator", argv, workdir / "emulator.log", ROOT)
+    process = Process.start("emulator", argv, workdir / "emulator.log", ROOT, nice)
     deadline = time.monotonic() + 20
     pattern = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
     while time.monotonic() < deadline:
@@ -241,7 +243,7 @@ logger:
 
 
 def start_home_assistant(
-    workdir: Path, port: int, *, recorder: bool = True
+    workdir: Path, port: int, *, recorder: bool = True, nice: int = 0
 ) -> tuple[Process, Path]:
     """Write a config dir (integration symlinked in) and start `hass -c` on it."""
     config = workdir / "ha"
@@ -258,7 +260,7 @@ def start_home_assistant(
     for name in ("automations.yaml", "scripts.yaml", "scenes.yaml"):
         (config / name).write_text("[]\n" if name == "automations.yaml" else "{}\n")
     argv = [str(VENV_BIN / "hass"), "-c", str(config), "--skip-pip"]
-    return Process.start("home-assistant", argv, workdir / "hass.out", workdir), snapshots
+    return Process.start("home-assistant", argv, workdir / "hass.out", workdir, nice), snapshots
 
 
 # --- Home Assistant's REST and websocket APIs -----------------------------------------
@@ -558,6 +560,12 @@ def cpu_seconds(pid: int) -> float:
         fields = f.read().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def run_queue_wait_ms(pid: int) -> float:
+    """Time the process's main thread has spent runnable but waiting for a CPU so far."""
+    with open(f"/proc/{pid}/task/{pid}/schedstat") as f:
+        return int(f.read().split()[1]) / 1e6
 
 
 def load_average() -> tuple[float, float, float]:

@@ -6,6 +6,8 @@ to (on 127.0.0.1 it never leaves the machine); a wildcard address advertises on 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import logging
 
@@ -66,6 +68,7 @@ class Advertiser:
         self._config = config
         self._zeroconf: AsyncZeroconf | None = None
         self._info: AsyncServiceInfo | None = None
+        self._announcing: asyncio.Future[None] | None = None
 
     async def start(self, port: int) -> None:
         """Register the service (the bound port is known only now)."""
@@ -74,15 +77,22 @@ class Advertiser:
         version = IPVersion.V4Only if host in WILDCARDS else None
         self._zeroconf = AsyncZeroconf(interfaces=interfaces, ip_version=version)
         self._info = service_info(self._config, port)
-        await self._zeroconf.async_register_service(self._info)
+        # Registering returns the task that announces the service a few times.
+        self._announcing = await self._zeroconf.async_register_service(self._info)
         _LOGGER.info("advertising %s on %s", self._info.name, interfaces)
 
     async def stop(self) -> None:
         """Unregister the service and close zeroconf."""
         if self._zeroconf is None:
             return
+        if self._announcing is not None and not self._announcing.done():
+            self._announcing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._announcing
+        self._announcing = None
         if self._info is not None:
-            await self._zeroconf.async_unregister_service(self._info)
+            # Unregistering returns the task that sends the goodbye announcements.
+            await (await self._zeroconf.async_unregister_service(self._info))
         await self._zeroconf.async_close()
         self._zeroconf = None
         self._info = None

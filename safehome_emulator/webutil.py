@@ -55,6 +55,8 @@ async def read_json(request: web.Request, *, optional: bool = False) -> dict[str
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise ApiError("payload_too_large", "the request body is larger than 64 KiB")
     body = await request.read()
+    if len(body) > MAX_BODY:  # a chunked body, where aiohttp's own limit is inclusive
+        raise ApiError("payload_too_large", "the request body is larger than 64 KiB")
     if not body.strip():
         if optional:
             return {}

@@ -258,6 +258,7 @@ async def fake_hub(socket_enabled: None) -> AsyncIterator[FakeHub]:
     try:
         yield fake
     finally:
+        fake.released.set()
         await runner.cleanup()
 
 

@@ -106,6 +106,11 @@ class FakeHub:
         self.received: list[str] = []
         self.connections = 0
         self.port = 0
+        self.released = asyncio.Event()  # set at teardown: stalled handlers return
+
+    async def _stall(self) -> None:
+        """Leave a request unanswered until the test is over."""
+        await self.released.wait()
 
     def json(self, path: str, body: Any, status: int = 200, **headers: str) -> None:
         async def handler(_request: web.Request) -> web.Response:
@@ -128,8 +133,8 @@ class FakeHub:
 
     def stall(self, path: str) -> None:
         async def handler(_request: web.Request) -> web.Response:
-            await asyncio.sleep(30)
-            return web.Response()  # pragma: no cover
+            await self._stall()
+            return web.Response()
 
         self.rest[path] = handler
 
@@ -147,7 +152,8 @@ class FakeHub:
             return web.Response(status=self.ws_status.pop(0))
         if self.ws_stalls:
             self.ws_stalls -= 1
-            await asyncio.sleep(30)
+            await self._stall()
+            return web.Response(status=503)
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         msg = await ws.receive()

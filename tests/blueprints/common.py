@@ -77,7 +77,8 @@ class Clock:
         for handle in handles:
             self._set_at.setdefault(handle, self._offset)
         self._offset += seconds
-        self._frozen.tick(timedelta(seconds=seconds))
+        # (freezegun's tick() would drop the real time elapsed since the last jump.)
+        self._frozen.move_to(self._frozen() + timedelta(seconds=seconds))
         virtual_now = loop.time() + self._offset
         due = sorted(
             (h for h in handles if h.when() + self._set_at[h] <= virtual_now),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+import time
 
 from freezegun import freeze_time
 from homeassistant.core import HomeAssistant, ServiceCall
@@ -126,5 +127,13 @@ def clock(hass: HomeAssistant) -> Iterator[Clock]:
     jumps when the test advances it; the event loop's clock stays real, so the hub's
     sockets and timers keep working, and the timers that fall due in a jump are run.
     """
-    with freeze_time(dt_util.utcnow(), tick=True, ignore=["asyncio"]) as frozen:
-        yield Clock(hass, frozen)
+    loop = hass.loop
+    real_monotonic = time.monotonic  # freezegun replaces time.monotonic below
+    with freeze_time(dt_util.utcnow(), tick=True) as frozen:
+        # The event loop keeps the real monotonic clock (an instance attribute shadows
+        # BaseEventLoop.time), so its timers and the sockets' timeouts are unaffected.
+        loop.time = real_monotonic  # type: ignore[method-assign]
+        try:
+            yield Clock(hass, frozen)
+        finally:
+            del loop.time
