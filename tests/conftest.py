@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+from homeassistant.core import HomeAssistant
 import pytest
 
 from safehome_emulator import Emulator
@@ -64,3 +66,22 @@ async def control(emulator: Emulator) -> AsyncIterator[Control]:
     """A client for the emulator's control surface."""
     async with aiohttp.ClientSession() as session:
         yield Control(session, emulator.url)
+
+
+@pytest.fixture
+def config_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
+    """A fresh configuration folder and media folder for this test's Home Assistant."""
+    config = tmp_path / "config"
+    media = tmp_path / "media"
+    config.mkdir()
+    media.mkdir()
+    hass.config.config_dir = str(config)
+    hass.config.media_dirs = {"local": str(media)}
+    hass.config.allowlist_external_dirs = {str(media), str(config / "www")}
+    return config
+
+
+@pytest.fixture
+def media_dir(config_dir: Path) -> Path:
+    """The media folder (what Home Assistant serves as /media/local)."""
+    return config_dir.parent / "media"

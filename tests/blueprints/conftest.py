@@ -55,25 +55,6 @@ async def emulator(socket_enabled: None) -> AsyncIterator[Emulator]:
 
 
 @pytest.fixture
-def config_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
-    """A fresh configuration folder and media folder for this test's Home Assistant."""
-    config = tmp_path / "config"
-    media = tmp_path / "media"
-    config.mkdir()
-    media.mkdir()
-    hass.config.config_dir = str(config)
-    hass.config.media_dirs = {"local": str(media)}
-    hass.config.allowlist_external_dirs = {str(media), str(config / "www")}
-    return config
-
-
-@pytest.fixture
-def media_dir(config_dir: Path) -> Path:
-    """The media folder (what Home Assistant serves as /media/local)."""
-    return config_dir.parent / "media"
-
-
-@pytest.fixture
 async def init_integration(
     hass: HomeAssistant,
     config_dir: Path,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import aiohttp
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
@@ -16,6 +18,11 @@ from tests.conftest import PAIRING_CODE
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load the integration from custom_components/."""
+
+
+@pytest.fixture(autouse=True)
+def isolated_config_dir(config_dir: Path) -> None:
+    """Give each test its own configuration folder (the blueprints are installed there)."""
 
 
 @pytest.fixture
