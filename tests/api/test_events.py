@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import pytest
@@ -372,6 +373,39 @@ async def test_hub_down_then_back(make_stream: Any, client: SafeHomeClient, cont
     assert not stream.connected
     await wait_until(lambda: stream.connected, timeout=5.0)
     assert len(rec.disconnected) == 1  # failed attempts while down are not reported
+
+
+async def test_retries_stay_fast_while_a_hub_reboots(
+    make_stream: Any, client: SafeHomeClient, control: Any
+) -> None:
+    """A rebooting hub is found again within a retry interval, however long it was down.
+
+    Plain doubling from 0.05 s tries at 0.05, 0.15, 0.35, 0.75, 1.55, 3.15 s...: after a
+    1.6 s reboot it would find the hub 1.5 s late; early in an outage the retries are
+    capped (0.2 s here).
+    """
+    stream, rec, _ = await started(
+        make_stream, client, backoff_max=10.0, fast_retry_max=0.2, fast_retry_window=30.0
+    )
+    await control.post("/restart", {"downtime": 1.6})
+    back = time.monotonic() + 1.6
+    await wait_until(lambda: rec.disconnected)
+    await wait_until(lambda: stream.connected, timeout=10.0)
+    assert time.monotonic() - back < 0.8
+
+
+async def test_backoff_grows_once_the_fast_window_is_over(
+    make_stream: Any, client: SafeHomeClient, control: Any
+) -> None:
+    """After the fast window, retries back off fully (a hub that stays away)."""
+    stream, rec, _ = await started(
+        make_stream, client, backoff_max=10.0, fast_retry_max=0.05, fast_retry_window=0.0
+    )
+    await control.post("/restart", {"downtime": 1.6})
+    back = time.monotonic() + 1.6
+    await wait_until(lambda: rec.disconnected)
+    await wait_until(lambda: stream.connected, timeout=15.0)
+    assert time.monotonic() - back > 1.0
 
 
 async def test_stream_logs_no_secrets(

@@ -23,6 +23,10 @@ WS_MAX_MESSAGE_SIZE: Final = 16 * 1024 * 1024
 DEFAULT_BACKOFF_MIN: Final = 0.5
 DEFAULT_BACKOFF_MAX: Final = 30.0
 DEFAULT_BACKOFF_JITTER: Final = 0.2
+FAST_RETRY_WINDOW: Final = 60.0
+"""For this long after a link is lost, retries come at least every FAST_RETRY_MAX s."""
+FAST_RETRY_MAX: Final = 1.0
+"""A rebooting hub is back within seconds: retry about once a second at first."""
 DEFAULT_HEARTBEAT_INTERVAL: Final = 10.0
 WATCHDOG_FACTOR: Final = 2.0
 WATCHDOG_GRACE: Final = 5.0

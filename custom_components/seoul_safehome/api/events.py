@@ -9,6 +9,7 @@ import inspect
 import json
 import logging
 import random
+import time
 from typing import TYPE_CHECKING, Any, TypeIs
 
 import aiohttp
@@ -19,6 +20,8 @@ from .const import (
     DEFAULT_BACKOFF_MAX,
     DEFAULT_BACKOFF_MIN,
     ERROR_UNAUTHORIZED,
+    FAST_RETRY_MAX,
+    FAST_RETRY_WINDOW,
     MAX_FRAME_SIZE,
     WATCHDOG_FACTOR,
     WATCHDOG_GRACE,
@@ -79,6 +82,8 @@ class SafeHomeEventStream:
         backoff_max: float = DEFAULT_BACKOFF_MAX,
         *,
         backoff_jitter: float = DEFAULT_BACKOFF_JITTER,
+        fast_retry_window: float = FAST_RETRY_WINDOW,
+        fast_retry_max: float = FAST_RETRY_MAX,
         watchdog_factor: float = WATCHDOG_FACTOR,
         watchdog_grace: float = WATCHDOG_GRACE,
         watchdog_timeout: float | None = None,
@@ -94,6 +99,8 @@ class SafeHomeEventStream:
         self._backoff_min = backoff_min
         self._backoff_max = max(backoff_min, backoff_max)
         self._backoff_jitter = backoff_jitter
+        self._fast_retry_window = fast_retry_window
+        self._fast_retry_max = fast_retry_max
         self._watchdog_factor = watchdog_factor
         self._watchdog_grace = watchdog_grace
         self._watchdog_override = watchdog_timeout
@@ -227,6 +234,7 @@ class SafeHomeEventStream:
     async def _run(self) -> None:
         """Connect, listen and reconnect with capped exponential backoff until stopped."""
         delay = self._backoff_min
+        outage_start: float | None = None
         try:
             while True:
                 self._welcomed = self._reset_backoff = False
@@ -247,9 +255,20 @@ class SafeHomeEventStream:
                     _LOGGER.exception("Unexpected error in the SafeHome event stream")
                     error = SafeHomeError(f"Unexpected {type(err).__name__}")
                 self._link_down(error)
+                now = time.monotonic()
+                if self._reset_backoff or outage_start is None:
+                    outage_start = now  # a new outage begins
                 if self._reset_backoff:
                     delay = self._backoff_min
-                wait = delay * random.uniform(1 - self._backoff_jitter, 1 + self._backoff_jitter)
+                # Early in an outage (a hub rebooting) retry often; later, back off fully.
+                cap = (
+                    self._fast_retry_max
+                    if now - outage_start < self._fast_retry_window
+                    else self._backoff_max
+                )
+                wait = min(delay, cap) * random.uniform(
+                    1 - self._backoff_jitter, 1 + self._backoff_jitter
+                )
                 _LOGGER.debug("Reconnecting the SafeHome event stream in %.3f s", wait)
                 await asyncio.sleep(wait)
                 delay = min(delay * 2, self._backoff_max)
