@@ -60,6 +60,7 @@ class SafeHomeEntity(CoordinatorEntity[SafeHomeCoordinator]):
             via_device=(DOMAIN, hub_id),
         )
         self._written_available: bool | None = None
+        self._written: tuple[object, ...] | None = None
 
     @property
     def device(self) -> Device:
@@ -77,14 +78,26 @@ class SafeHomeEntity(CoordinatorEntity[SafeHomeCoordinator]):
 
     @callback
     def _handle_coordinator_update(self) -> None:
-        """Write the state only if this device or the link changed."""
+        """Write the state only if what this entity shows changed.
+
+        One device update (the door closed) must reach the automations listening to it
+        (lock the door) without first rewriting the device's unchanged sibling entities.
+        """
         device = self.coordinator.data.devices.get(self._device_id, self._device)
-        changed = device is not self._device
+        if device is self._device and self.available == self._written_available:
+            return
         self._device = device
-        available = self.available
-        if changed or available != self._written_available:
-            self._written_available = available
+        self._written_available = self.available
+        shown = self._shown()
+        if shown != self._written:
+            self._written = shown
             self.async_write_ha_state()
+
+    def _shown(self) -> tuple[object, ...]:
+        """Return what the state machine would get from this entity now."""
+        if not self._written_available:
+            return (False,)
+        return (True, self.state, self.state_attributes, self.extra_state_attributes)
 
 
 class SafeHomeHubEntity(CoordinatorEntity[SafeHomeCoordinator]):
