@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,17 +49,37 @@ class Control:
         return (await self.get("/log"))["commands"]
 
 
-@pytest.fixture
-async def emulator(socket_enabled: None) -> AsyncIterator[Emulator]:
-    """Run a SafeHome emulator with the default Seoul kit on a free loopback port."""
-    emu = Emulator(
-        host="127.0.0.1", port=0, pairing_code=PAIRING_CODE, control=True, zeroconf=False
-    )
+@asynccontextmanager
+async def running_emulator(**overrides: Any) -> AsyncIterator[Emulator]:
+    """Run an emulator (the default Seoul kit) on a free loopback port, control surface on."""
+    settings: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": 0,
+        "pairing_code": PAIRING_CODE,
+        "control": True,
+        "zeroconf": False,
+    }
+    emu = Emulator(**(settings | overrides))
     await emu.start()
     try:
         yield emu
     finally:
         await emu.stop()
+
+
+@pytest.fixture
+def emulator_options() -> dict[str, Any]:
+    """Emulator settings that a test folder's conftest may override."""
+    return {}
+
+
+@pytest.fixture
+async def emulator(
+    socket_enabled: None, emulator_options: dict[str, Any]
+) -> AsyncIterator[Emulator]:
+    """Run a SafeHome emulator with the default Seoul kit on a free loopback port."""
+    async with running_emulator(**emulator_options) as emu:
+        yield emu
 
 
 @pytest.fixture

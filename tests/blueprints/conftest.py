@@ -9,9 +9,10 @@ it was asked to send.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 import time
+from typing import Any
 
 from freezegun import freeze_time
 from homeassistant.core import HomeAssistant, ServiceCall
@@ -21,9 +22,7 @@ import homeassistant.util.dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
-from safehome_emulator import Emulator
 from tests.blueprints.common import Clock, Phone
-from tests.conftest import PAIRING_CODE
 from tests.integration.conftest import (  # noqa: F401 (fixtures used by these tests)
     auto_enable_custom_integrations,
     hub_info,
@@ -33,25 +32,13 @@ from tests.integration.conftest import (  # noqa: F401 (fixtures used by these t
 
 
 @pytest.fixture
-async def emulator(socket_enabled: None) -> AsyncIterator[Emulator]:
+def emulator_options() -> dict[str, Any]:
     """The default Seoul kit, with a slow heartbeat so tests can move the clock minutes ahead.
 
     Tests advance Home Assistant's clock instead of sleeping; a heartbeat of 300 s keeps
     the link's watchdog (2 x heartbeat + 5 s) from firing when they do.
     """
-    emu = Emulator(
-        host="127.0.0.1",
-        port=0,
-        pairing_code=PAIRING_CODE,
-        control=True,
-        zeroconf=False,
-        heartbeat=300,
-    )
-    await emu.start()
-    try:
-        yield emu
-    finally:
-        await emu.stop()
+    return {"heartbeat": 300}
 
 
 @pytest.fixture

@@ -4,8 +4,7 @@ re-pairing and moving a SafeHome hub."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from ipaddress import ip_address
 import json
 from pathlib import Path
@@ -27,7 +26,7 @@ import pytest_socket
 from custom_components.seoul_safehome.api import SafeHomeAuthenticationError, SafeHomeClient
 from custom_components.seoul_safehome.const import DOMAIN
 from safehome_emulator import Emulator
-from tests.conftest import PAIRING_CODE, Control
+from tests.conftest import PAIRING_CODE, Control, running_emulator
 from tests.integration.common import until
 
 HOST = "127.0.0.1"
@@ -89,17 +88,9 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
-@asynccontextmanager
-async def other_emulator(**config: Any) -> AsyncIterator[Emulator]:
+def other_emulator(**config: Any) -> AbstractAsyncContextManager[Emulator]:
     """Run a second hub next to the `emulator` fixture."""
-    emu = Emulator(
-        **({"host": HOST, "port": 0, "pairing_code": PAIRING_CODE, "zeroconf": False} | config)
-    )
-    await emu.start()
-    try:
-        yield emu
-    finally:
-        await emu.stop()
+    return running_emulator(**({"host": HOST, "control": False} | config))
 
 
 def discovery(port: int, **txt: str) -> ZeroconfServiceInfo:

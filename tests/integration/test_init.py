@@ -33,7 +33,7 @@ from custom_components.seoul_safehome import coordinator as coordinator_module
 from custom_components.seoul_safehome.const import DOMAIN, ISSUE_API_VERSION
 from custom_components.seoul_safehome.entity import device_identifier
 from safehome_emulator import Emulator
-from tests.conftest import PAIRING_CODE, Control
+from tests.conftest import Control, running_emulator
 from tests.integration.common import until, wait_for_state
 
 HUB_ID = "shub-demo01"
@@ -282,19 +282,8 @@ async def test_devices_come_and_go(
 @pytest.fixture
 async def old_emulator(socket_enabled: None) -> AsyncIterator[Emulator]:
     """A hub whose firmware speaks SafeHome Local API 0.9."""
-    emu = Emulator(
-        host="127.0.0.1",
-        port=0,
-        pairing_code=PAIRING_CODE,
-        control=True,
-        zeroconf=False,
-        api_version="0.9",
-    )
-    await emu.start()
-    try:
+    async with running_emulator(api_version="0.9") as emu:
         yield emu
-    finally:
-        await emu.stop()
 
 
 def hub_entry(emulator: Emulator) -> MockConfigEntry:
