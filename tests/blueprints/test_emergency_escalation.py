@@ -274,6 +274,44 @@ async def test_call_for_help_cancelled_in_time_does_not_escalate(
     assert len(iphone.calls) == 2
 
 
+async def test_an_unreachable_phone_never_holds_back_the_siren(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    control: Control,
+    media_dir: Path,
+    iphone: Phone,
+    contact_calls: list[ServiceCall],
+    control_centre: ControlCentre,
+    clock: Clock,
+) -> None:
+    """A mistyped notify action (or a phone without push) fails, and still: siren, contacts."""
+    await async_create_automations(
+        hass,
+        {
+            "blueprint": BLUEPRINT,
+            "input": _inputs(media_dir, iphone, extra_notify=["notify.mistyped_phone"]),
+        },
+    )
+    await control.post("/devices/bell-1/press")
+    await until(lambda: iphone.calls)
+    await control.request("DELETE", "/log")
+
+    await clock.advance(31)
+    await wait_for_commands(control, lambda log: commands_named(log, "siren_on", "bell-1"))
+    await until(lambda: contact_calls and control_centre.alerts)
+    await hass.async_block_till_done()  # the escalation run ends (with the action's error)
+
+    # Cancelling still tells the contacts, though the mistyped action fails again.
+    await hass.services.async_call(
+        DOMAIN, "cancel_emergency", {"device_id": device_id_of(hass, EMERGENCY)}, blocking=True
+    )
+    await until(lambda: any("[해제]" in call.data["title"] for call in contact_calls))
+    await wait_for_commands(control, lambda log: commands_named(log, "siren_off", "bell-1"))
+    # ...and the control centre hears that it is over (the run has finished).
+    await until(lambda: len(control_centre.alerts) == 2)
+    await hass.async_block_till_done()
+
+
 async def test_escalation_survives_an_automation_reload(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
