@@ -8,10 +8,9 @@ import json
 import logging
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from multidict import CIMultiDictProxy
 
 from .const import (
     API_PATH,
@@ -37,6 +36,9 @@ from .exceptions import (
     SafeHomeRateLimitedError,
 )
 from .models import Device, EmergencySource, Hub, Info, PairResult, StreamInfo
+
+if TYPE_CHECKING:
+    from multidict import CIMultiDictProxy  # aiohttp's header type
 
 _LOGGER = logging.getLogger(__package__)
 
