@@ -228,3 +228,34 @@ async def test_cameras_on_when_leaving_private_when_home(
     for device in ("cam-1", "doorbell-1"):
         assert (await control.device(device))["state"]["camera_on"] is False
     assert iphone.calls == []
+
+
+async def test_an_unreachable_phone_never_stops_the_cameras(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    control: Control,
+    media_dir: Path,
+    iphone: Phone,
+) -> None:
+    """A mistyped notify action fails; every camera still takes its picture."""
+    await async_create_automations(
+        hass,
+        {
+            "blueprint": BLUEPRINT,
+            "input": _inputs(
+                media_dir,
+                iphone,
+                away_switch=AWAY_MODE,
+                record_seconds=0,
+                extra_notify=["notify.mistyped_phone"],
+            ),
+        },
+    )
+    await _set_away_mode(hass, True)
+
+    await _motion(hass, control)
+    await until(lambda: iphone.calls)
+    stamp = Path(iphone.last["data"]["image"]).stem
+    other = media_dir / "seoul_safehome" / "front_door_doorbell_camera" / f"{stamp}.jpg"
+    await until(other.is_file)
+    await hass.async_block_till_done()
