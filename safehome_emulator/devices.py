@@ -40,8 +40,10 @@ class DeviceHost(Protocol):
 
     config: EmulatorConfig
 
-    def emit(self, event: str, device_id: str | None, data: dict[str, Any]) -> None:
-        """Record and push one event."""
+    def emit(
+        self, event: str, device_id: str | None, data: dict[str, Any], time: str | None = None
+    ) -> None:
+        """Record and push one event (at `time`, default now)."""
 
 
 class Device:
@@ -106,10 +108,10 @@ class Device:
         """Return the per-type state object."""
         raise NotImplementedError
 
-    def emit(self, event: str, data: dict[str, Any] | None = None) -> None:
+    def emit(self, event: str, data: dict[str, Any] | None = None, time: str | None = None) -> None:
         """Report an event, unless the hub cannot reach the device."""
         if self.online:
-            self.host.emit(event, self.id, data if data is not None else {})
+            self.host.emit(event, self.id, data if data is not None else {}, time)
 
     def updated(self) -> None:
         """Report the whole device after a change."""
@@ -280,7 +282,7 @@ class Doorbell(CameraDevice):
     def ring(self) -> None:
         """Press the doorbell button."""
         self.last_ring = utc_now_iso()
-        self.emit("doorbell_ring")
+        self.emit("doorbell_ring", time=self.last_ring)  # the same instant as last_ring
         self.updated()
 
 

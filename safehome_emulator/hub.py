@@ -72,7 +72,9 @@ class Hub:
 
     # --- events ----------------------------------------------------------------------
 
-    def emit(self, event: str, device_id: str | None, data: dict[str, Any]) -> None:
+    def emit(
+        self, event: str, device_id: str | None, data: dict[str, Any], time: str | None = None
+    ) -> None:
         """Record and push one numbered event (dropped while the hub is down)."""
         if self.down:
             return
@@ -81,7 +83,7 @@ class Hub:
             {
                 "type": "event",
                 "seq": self.seq,
-                "time": utc_now_iso(),
+                "time": time or utc_now_iso(),
                 "event": event,
                 "device_id": device_id,
                 "data": data,

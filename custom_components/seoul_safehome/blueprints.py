@@ -175,7 +175,11 @@ class BlueprintInstaller:
         folder = Path(self.hass.config.path("blueprints", BLUEPRINT_DOMAIN))
         if await self.hass.async_add_executor_job(folder.exists):
             return
-        await async_get_blueprints(self.hass).async_populate()
+        try:
+            await async_get_blueprints(self.hass).async_populate()
+        except FileExistsError:
+            # The automation integration copied them at the same moment.
+            LOGGER.debug("Home Assistant's example blueprints were copied meanwhile")
 
     @callback
     def _async_update_issues(self, result: InstallResult) -> None:

@@ -71,6 +71,8 @@ async def _setup_automation(hass: HomeAssistant, entity_id: str) -> list[Service
             }
         },
     )
+    # Let the automation integration finish copying its example blueprints first.
+    await hass.async_block_till_done()
     return calls
 
 
