@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 from typing import Any
 
 import aiohttp
 import pytest
 
 from safehome_emulator import Emulator
-from tests.conftest import PAIRING_CODE, Control
+from tests.conftest import PAIRING_CODE, Control, running_emulator
 
 from .helpers import HubClient
 
@@ -19,24 +20,12 @@ type MakeEmulator = Callable[..., Awaitable[Emulator]]
 @pytest.fixture
 async def make_emulator(socket_enabled: None) -> AsyncIterator[MakeEmulator]:
     """Start emulators with overridden settings (all stopped at the end)."""
-    started: list[Emulator] = []
+    async with AsyncExitStack() as stack:
 
-    async def make(**overrides: Any) -> Emulator:
-        settings: dict[str, Any] = {
-            "host": "127.0.0.1",
-            "port": 0,
-            "pairing_code": PAIRING_CODE,
-            "control": True,
-            "zeroconf": False,
-        }
-        emulator = Emulator(**(settings | overrides))
-        await emulator.start()
-        started.append(emulator)
-        return emulator
+        async def make(**overrides: Any) -> Emulator:
+            return await stack.enter_async_context(running_emulator(**overrides))
 
-    yield make
-    for emulator in started:
-        await emulator.stop()
+        yield make
 
 
 @pytest.fixture
