@@ -113,6 +113,9 @@ class RestApi:
     async def devices(self, request: web.Request) -> web.Response:
         """`GET /devices`."""
         authorize(self.hub, request)
+        if self.hub.failing_reads > 0:
+            self.hub.failing_reads -= 1
+            raise ApiError("offline", "the hub could not read its devices")
         return json_response({"devices": [d.to_dict() for d in self.hub.devices.values()]})
 
     async def device(self, request: web.Request) -> web.Response:

@@ -29,6 +29,14 @@ FLOOD_BATCH = 500
 # `motion_detected`: events only; `motion`: toggle each camera's motion state (each
 # toggle is a `device_updated`, plus a `motion_detected` when motion starts).
 FLOOD_KINDS = ("motion_detected", "motion")
+GARBAGE_MAX = 10_000
+
+
+def _int_or_text(value: str | None) -> int | str | None:
+    """Read a query parameter as an integer where it is one (validated afterwards)."""
+    if value is None or not value.strip().isdigit():
+        return value
+    return int(value)
 
 
 def ok(**extra: Any) -> web.Response:
@@ -44,7 +52,7 @@ class Control:
         hub: Hub,
         streams: EventStreams,
         media: Media,
-        restart: Callable[[float], None],
+        restart: Callable[[float, bool], None],
     ) -> None:
         """Drive one hub, its event streams and its media."""
         self.hub = hub
@@ -61,6 +69,7 @@ class Control:
             web.get(f"{BASE}/state", self.state),
             web.get(f"{BASE}/log", self.get_log),
             web.delete(f"{BASE}/log", self.clear_log),
+            web.get(f"{BASE}/events", self.events),
             web.post(f"{dev}/ring", self.ring),
             web.post(f"{dev}/motion", self.motion),
             web.post(f"{dev}/door", self.door),
@@ -80,6 +89,7 @@ class Control:
             web.post(f"{BASE}/restart", self.restart),
             web.post(f"{BASE}/flood", self.flood),
             web.post(f"{BASE}/buffer/clear", self.clear_buffer),
+            web.post(f"{BASE}/reads/fail", self.fail_reads),
         ]
 
     def _device[T: Device](self, request: web.Request, cls: type[T]) -> T:
@@ -108,6 +118,16 @@ class Control:
         """Empty the command log."""
         self.hub.command_log.clear()
         return ok()
+
+    async def events(self, request: web.Request) -> web.Response:
+        """Return the journal of numbered events (across boots) after a cursor."""
+        query = request.query
+        after = p.integer({"after": _int_or_text(query.get("after"))}, "after", 0, 2**62, default=0)
+        names = {name for name in query.get("event", "").split(",") if name}
+        entries = self.hub.journal_after(after)
+        if names:
+            entries = [entry for entry in entries if entry["event"] in names]
+        return ok(events=entries, last_index=self.hub.journal_index)
 
     # --- physical events -------------------------------------------------------------
 
@@ -214,9 +234,12 @@ class Control:
         return ok(streams=self.streams.drop_all())
 
     async def garbage(self, request: web.Request) -> web.Response:
-        """Send one malformed frame on every event stream."""
-        kind = p.choice(await read_json(request), "kind", GARBAGE_KINDS)
-        return ok(streams=self.streams.garbage(kind))
+        """Send malformed frames (one by default) on every event stream."""
+        body = await read_json(request)
+        kind = p.choice(body, "kind", GARBAGE_KINDS)
+        count = p.integer(body, "count", 1, GARBAGE_MAX, default=1)
+        streams, frames = self.streams.garbage(kind, count)
+        return ok(streams=streams, frames=frames)
 
     async def pause(self, request: web.Request) -> web.Response:
         """Send nothing on any event stream for a while."""
@@ -228,13 +251,18 @@ class Control:
         """Simulate a hub reboot."""
         body = await read_json(request, optional=True)
         downtime = p.number(body, "downtime", 0, 300, default=1.0)
-        self._restart(downtime)
+        self._restart(downtime, p.boolean(body, "new_boot", default=True))
         return ok(downtime=downtime)
 
+    async def fail_reads(self, request: web.Request) -> web.Response:
+        """Make the next `GET /api/v1/devices` requests fail (503 `offline`)."""
+        self.hub.failing_reads = p.integer(await read_json(request), "count", 0, 1000)
+        return ok(count=self.hub.failing_reads)
+
     async def clear_buffer(self, _request: web.Request) -> web.Response:
-        """Empty the replay buffer."""
+        """Empty the replay buffer; answer the boot and the last event it held."""
         self.hub.clear_buffer()
-        return ok()
+        return ok(boot_id=self.hub.boot_id, last_seq=self.hub.seq)
 
     async def flood(self, request: web.Request) -> web.Response:
         """Emit many motion events at a given rate (0 = as fast as possible)."""

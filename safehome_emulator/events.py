@@ -35,7 +35,12 @@ GARBAGE_KINDS = (
     "missing_fields",
     "oversized",
     "binary",
+    "truncated",
+    "duplicate",
+    "out_of_order",
 )
+# `out_of_order` re-sends the event this many places before the newest one.
+OUT_OF_ORDER_DISTANCE = 8
 
 
 class Connection:
@@ -275,23 +280,46 @@ class EventStreams:
             self._spawn(conn.close(code, message))
         return len(connections)
 
-    def garbage(self, kind: str) -> int:
-        """Send one malformed frame of a kind on every stream; return how many streams."""
+    def garbage(self, kind: str, count: int = 1) -> tuple[int, int]:
+        """Send `count` malformed frames of a kind on every stream.
+
+        Return how many streams there were and how many frames were queued in all.
+        """
         if kind == "unknown_event":
-            # A real event from a newer hub: numbered and buffered like any other.
-            self.hub.emit("x_future_event", None, {"note": "an event type from the future"})
-            return len(self.hub.subscribers)
-        frame: str | bytes = {
+            # Real events from a newer hub: numbered and buffered like any other.
+            streams = len(self.hub.subscribers)
+            for _ in range(count):
+                self.hub.emit("x_future_event", None, {"note": "an event type from the future"})
+            return streams, streams * count
+        frame = self._garbage_frame(kind)
+        connections = tuple(self.connections)
+        if frame is None:
+            return len(connections), 0
+        for conn in connections:
+            for _ in range(count):
+                conn.push(frame)
+        return len(connections), len(connections) * count
+
+    def _garbage_frame(self, kind: str) -> str | bytes | None:
+        """Return one frame of a kind (None: no event to repeat yet)."""
+        buffer = self.hub.buffer
+        if kind in ("duplicate", "out_of_order"):
+            # An event every stream has had already (a client must drop it).
+            if not buffer:
+                return None
+            if kind == "duplicate":
+                return buffer[-1][1]
+            return buffer[-min(len(buffer), OUT_OF_ORDER_DISTANCE + 1)][1]
+        if kind == "truncated":
+            text = buffer[-1][1] if buffer else dumps({"type": "event", "seq": 1, "data": {}})
+            return text[: len(text) // 2]
+        return {
             "not_json": '{"type": "event", this is not JSON',
             "unknown_type": dumps({"type": "x_future_message", "data": {"a": 1}}),
             "missing_fields": dumps({"type": "event", "event": "device_updated"}),
             "oversized": dumps({"type": "x_oversized", "padding": "x" * (MAX_FRAME + 4096)}),
             "binary": b"\x00\xffSafeHome garbage\x00",
         }[kind]
-        connections = tuple(self.connections)
-        for conn in connections:
-            conn.push(frame)
-        return len(connections)
 
     # --- life cycle ------------------------------------------------------------------
 

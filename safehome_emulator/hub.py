@@ -7,6 +7,7 @@ from collections import deque
 from collections.abc import Mapping
 import itertools
 import logging
+from time import monotonic_ns
 from typing import Any, Protocol
 
 from .auth import PairingGuard, TokenStore
@@ -17,6 +18,9 @@ from .util import dumps, new_boot_id, utc_now_iso
 
 _LOGGER = logging.getLogger(__name__)
 COMMAND_LOG_SIZE = 10_000
+JOURNAL_SIZE = 50_000
+# Events whose data is a whole object: the journal keeps them without their data.
+STATE_EVENTS = frozenset({"device_updated", "device_added", "hub_updated"})
 
 
 class Subscriber(Protocol):
@@ -40,6 +44,14 @@ class Hub:
         self.buffer: deque[tuple[int, str]] = deque(maxlen=config.replay_buffer)
         self.subscribers: set[Subscriber] = set()
         self.down = False
+        self.failing_reads = 0
+        """How many of the next `GET /devices` answer 503 `offline` (a flaky hub)."""
+        # Down for a reboot: events are lost, not numbered (a hub that keeps its boot
+        # while its API is down numbers and buffers them as usual).
+        self.rebooting = False
+        # Every numbered event across boots, for tests and the soak (`/control/events`).
+        self.journal: deque[dict[str, Any]] = deque(maxlen=JOURNAL_SIZE)
+        self.journal_index = 0
         self.command_log: deque[dict[str, Any]] = deque(maxlen=COMMAND_LOG_SIZE)
         self.devices: dict[str, Device] = {}
         self._drain_handle: asyncio.TimerHandle | None = None
@@ -75,21 +87,35 @@ class Hub:
     def emit(
         self, event: str, device_id: str | None, data: dict[str, Any], time: str | None = None
     ) -> None:
-        """Record and push one numbered event (dropped while the hub is down)."""
-        if self.down:
+        """Record and push one numbered event (lost while the hub is down for a reboot)."""
+        if self.down and self.rebooting:
             return
         self.seq += 1
+        at = time or utc_now_iso()
         text = dumps(
             {
                 "type": "event",
                 "seq": self.seq,
-                "time": time or utc_now_iso(),
+                "time": at,
                 "event": event,
                 "device_id": device_id,
                 "data": data,
             }
         )
         self.buffer.append((self.seq, text))
+        self.journal_index += 1
+        entry = {
+            "index": self.journal_index,
+            "t": monotonic_ns(),
+            "boot_id": self.boot_id,
+            "seq": self.seq,
+            "time": at,
+            "event": event,
+            "device_id": device_id,
+        }
+        if event not in STATE_EVENTS:
+            entry["data"] = data
+        self.journal.append(entry)
         for subscriber in tuple(self.subscribers):
             subscriber.push(text)
 
@@ -105,6 +131,13 @@ class Hub:
             return [], "gap"
         start = since + 1 - self.buffer[0][0]
         return [text for _, text in itertools.islice(self.buffer, start, None)], None
+
+    def journal_after(self, index: int) -> list[dict[str, Any]]:
+        """Return the journal's entries after `index` (oldest first)."""
+        if not self.journal:
+            return []
+        start = max(0, index + 1 - self.journal[0]["index"])
+        return list(itertools.islice(self.journal, start, None))
 
     def clear_buffer(self) -> None:
         """Forget every buffered event (a later resume needs a resync)."""

@@ -154,8 +154,14 @@ class Emulator:
 
     # --- simulated reboot ------------------------------------------------------------
 
-    def restart(self, downtime: float) -> None:
-        """Simulate a reboot: drop streams, answer 503 for `downtime` s, then a new boot."""
+    def restart(self, downtime: float, new_boot: bool = True) -> None:
+        """Simulate a reboot: drop streams, answer 503 for `downtime` s, then a new boot.
+
+        With `new_boot=False` the hub only restarts its API: it keeps its boot id, its
+        numbering and its replay buffer, and numbers the events of the downtime as usual.
+        (A reboot that is still pending stays a reboot.)
+        """
+        self.hub.rebooting = new_boot or (self.hub.down and self.hub.rebooting)
         self.hub.down = True
         self.streams.drop_all()
         self.media.stop_all()
@@ -171,6 +177,8 @@ class Emulator:
 
     def _finish_restart(self) -> None:
         self._restart_handle = None
-        self.hub.reboot()
+        if self.hub.rebooting:
+            self.hub.reboot()
+            self.hub.rebooting = False
         self.hub.down = False
         _LOGGER.info("hub restarted with boot id %s", self.hub.boot_id)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.typing import ConfigType
 
 from .api import SafeHomeClient
@@ -32,9 +33,15 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the integration's actions."""
+    """Register the integration's actions; install the blueprints once started."""
     async_setup_services(hass)
-    await async_setup_blueprints(hass)
+
+    @callback
+    def install_blueprints(hass: HomeAssistant) -> None:
+        # A job of its own, after start-up: setting up never waits for the file system.
+        hass.async_create_task(async_setup_blueprints(hass), f"{DOMAIN} blueprint installation")
+
+    async_at_started(hass, install_blueprints)
     return True
 
 
@@ -49,8 +56,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> 
     coordinator = SafeHomeCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
     async_check_api_version(hass, entry, coordinator.data.hub)
-    await coordinator.async_start()
-    entry.async_on_unload(coordinator.async_stop)
     entry.async_on_unload(async_watch_api_version(hass, entry, coordinator))
     entry.runtime_data = SafeHomeData(client=client, coordinator=coordinator)
 
@@ -58,11 +63,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> 
         config_entry_id=entry.entry_id, **hub_device_info(coordinator.data.hub)
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # The entities are listening: follow the hub from the state loaded above (the hub
+    # replays what happened since). The entry cancels the task on unload and at stop.
+    entry.async_create_background_task(
+        hass, coordinator.async_follow_stream(), f"{DOMAIN} event stream {entry.title}"
+    )
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> bool:
-    """Unload the platforms; the event stream stops with the entry."""
+    """Unload the platforms; the entry cancels the event stream's task."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 

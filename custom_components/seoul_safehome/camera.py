@@ -74,6 +74,7 @@ class SafeHomeCamera(SafeHomeEntity, Camera):
         """Bind the camera to its device."""
         Camera.__init__(self)
         super().__init__(coordinator, device, description)
+        self._was_available = self.available
 
     async def async_added_to_hass(self) -> None:
         """Keep the live stream's access key fresh while the entity exists."""
@@ -90,9 +91,9 @@ class SafeHomeCamera(SafeHomeEntity, Camera):
     @callback
     def _handle_coordinator_update(self) -> None:
         """Write the state; a hub that was away (restarted) forgot the stream's access key."""
-        was_available = self._written_available
+        was_available, self._was_available = self._was_available, self.available
         super()._handle_coordinator_update()
-        if self.stream is not None and self._written_available and was_available is False:
+        if self.stream is not None and self._was_available and not was_available:
             self.hass.async_create_task(
                 self._async_refresh_stream_source(), f"{self.entity_id} stream source"
             )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .api import (
@@ -18,14 +17,12 @@ from .api import (
     Hub,
     SafeHomeAuthenticationError,
     SafeHomeClient,
+    SafeHomeConnectionError,
     SafeHomeError,
     SafeHomeEventStream,
 )
 from .const import DOMAIN, LOGGER
 from .data import SafeHomeConfigEntry
-
-# How long setup waits for the event stream's first welcome before retrying later.
-STREAM_CONNECT_TIMEOUT = 10.0
 
 type EventListener = Callable[[Event], None]
 
@@ -39,7 +36,12 @@ class SafeHomeState:
 
 
 class SafeHomeCoordinator(DataUpdateCoordinator[SafeHomeState]):
-    """Load the hub's state once, then follow its event stream (no polling)."""
+    """Load the hub's state once, then follow its event stream (no polling).
+
+    The data is the hub's truth only while `in_sync`: the stream is connected and caught up
+    and the last full load succeeded. Entities read the data every time and are unavailable
+    otherwise.
+    """
 
     config_entry: SafeHomeConfigEntry
 
@@ -57,8 +59,11 @@ class SafeHomeCoordinator(DataUpdateCoordinator[SafeHomeState]):
         )
         self.client = client
         self.link_up = False
+        """Whether the event stream is connected, welcomed and caught up."""
         self._link_lost_logged = False
-        self._connected = asyncio.Event()
+        # Events that arrive while catching up (a replay) wait until the state is in sync,
+        # so that the entities firing them are available.
+        self._pending_events: list[Event] = []
         self._event_listeners: defaultdict[str | None, list[EventListener]] = defaultdict(list)
         self._stream = SafeHomeEventStream(
             client,
@@ -83,30 +88,29 @@ class SafeHomeCoordinator(DataUpdateCoordinator[SafeHomeState]):
                 translation_key="cannot_connect",
                 translation_placeholders={"error": str(err)},
             ) from err
-        self.link_up = True
         return SafeHomeState(hub=hub, devices={device.id: device for device in devices})
 
-    async def async_start(self) -> None:
-        """Start the event stream, resuming right after the state just loaded."""
+    @property
+    def in_sync(self) -> bool:
+        """Whether the data is the hub's current state (link up, last full load good)."""
+        return self.link_up and self.last_update_success
+
+    async def async_follow_stream(self) -> None:
+        """Follow the event stream from the state just loaded; runs until cancelled.
+
+        Events after the load are replayed by the hub, so nothing falls between the load
+        and the first event, however long the entities take to be set up.
+        """
         hub = self.data.hub
-        await self._stream.start(boot_id=hub.boot_id, since=hub.last_seq)
         try:
-            async with asyncio.timeout(STREAM_CONNECT_TIMEOUT):
-                await self._connected.wait()
-        except TimeoutError as err:
-            await self._stream.stop()
-            raise ConfigEntryNotReady(
-                translation_domain=DOMAIN, translation_key="stream_unavailable"
-            ) from err
+            await self._stream.run(boot_id=hub.boot_id, since=hub.last_seq)
+        finally:
+            self.link_up = False
 
     @property
     def stream(self) -> SafeHomeEventStream:
         """The hub's event stream (diagnostics read its link state)."""
         return self._stream
-
-    async def async_stop(self) -> None:
-        """Stop the event stream."""
-        await self._stream.stop()
 
     @callback
     def async_add_event_listener(
@@ -136,24 +140,38 @@ class SafeHomeCoordinator(DataUpdateCoordinator[SafeHomeState]):
             self.async_set_updated_data(replace(data, devices=devices))
         elif name == EventName.HUB_UPDATED and event.hub:
             self.async_set_updated_data(replace(data, hub=event.hub))
+        if self.in_sync:
+            self._dispatch(event)
+        else:
+            self._pending_events.append(event)
+
+    @callback
+    def pending_events(self, device_id: str | None) -> list[Event]:
+        """Return a device's replayed events that its entities have not been told yet."""
+        return [event for event in self._pending_events if event.device_id == device_id]
+
+    @callback
+    def _dispatch(self, event: Event) -> None:
+        """Tell the event's listeners."""
         for listener in tuple(self._event_listeners.get(event.device_id, ())):
             listener(event)
 
     @callback
     def _handle_connected(self, resumed: bool) -> None:
-        """Mark the link up; log once if it had been lost."""
-        self._connected.set()
+        """Mark the link up (it is in sync); log once if it had been lost."""
         if self._link_lost_logged:
             LOGGER.info("Connection to SafeHome hub %s restored", self.config_entry.title)
             self._link_lost_logged = False
         if not self.link_up:
             self.link_up = True
             self.async_update_listeners()
+        pending, self._pending_events = self._pending_events, []
+        for event in pending:
+            self._dispatch(event)
 
     @callback
     def _handle_disconnected(self, error: Exception | None) -> None:
         """Mark the link down (once); ask for a new pairing if the token was refused."""
-        self._connected.clear()
         if isinstance(error, SafeHomeAuthenticationError):
             self.config_entry.async_start_reauth(self.hass)
         if not self._link_lost_logged:
@@ -168,5 +186,11 @@ class SafeHomeCoordinator(DataUpdateCoordinator[SafeHomeState]):
             self.async_update_listeners()
 
     async def _handle_resync(self) -> None:
-        """Reload everything after the hub said events were missed."""
+        """Reload everything after events were missed; raise if that failed.
+
+        The stream then keeps its old position and tries again on a new link, and the
+        entities stay unavailable until a reload succeeds.
+        """
         await self.async_refresh()
+        if not self.last_update_success:
+            raise SafeHomeConnectionError("Reloading the hub's state failed")

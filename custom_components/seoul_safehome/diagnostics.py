@@ -59,6 +59,7 @@ async def async_get_config_entry_diagnostics(
         },
         "link": {
             "connected": coordinator.link_up,
+            "in_sync": coordinator.in_sync,
             "stream_connected": stream.connected,
             "boot_id": stream.boot_id,
             "last_seq": stream.last_seq,

@@ -11,6 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import Device, Hub
+from .compat import with_via_device
 from .const import DOMAIN
 from .coordinator import SafeHomeCoordinator
 from .data import SafeHomeConfigEntry
@@ -33,10 +34,25 @@ def hub_device_info(hub: Hub) -> DeviceInfo:
     )
 
 
-class SafeHomeEntity(CoordinatorEntity[SafeHomeCoordinator]):
-    """An entity of one SafeHome device; writes its state only when its device changed."""
+class SafeHomeBaseEntity(CoordinatorEntity[SafeHomeCoordinator]):
+    """An entity kept up to date by the hub's event stream."""
 
     _attr_has_entity_name = True
+
+    async def async_update(self) -> None:
+        """Do nothing on `homeassistant.update_entity`: the hub pushes every change.
+
+        While the stream is in sync the data is already current; while it is not, a REST
+        read could not make the entity trustworthy (the stream resyncs by itself).
+        """
+
+
+class SafeHomeEntity(SafeHomeBaseEntity):
+    """An entity of one SafeHome device, showing the coordinator's data of it.
+
+    It keeps no copy of its device: `device` reads the coordinator's data each time. It
+    writes its state only when what it shows changed.
+    """
 
     def __init__(
         self,
@@ -44,37 +60,46 @@ class SafeHomeEntity(CoordinatorEntity[SafeHomeCoordinator]):
         device: Device,
         description: EntityDescription,
     ) -> None:
-        """Bind the entity to a device and a description."""
+        """Bind the entity to a device (by id) and a description."""
         super().__init__(coordinator)
         self.entity_description = description
         self._device_id = device.id
-        self._device = device
+        # Only for a device the hub no longer has (the entity is then unavailable and
+        # shows nothing of it): what the entity's fixed features were built from.
+        self._created_from = device
         hub_id = coordinator.data.hub.id
         self._attr_unique_id = f"{hub_id}_{device.id}_{description.key}"
-        self._attr_device_info = DeviceInfo(
-            identifiers={device_identifier(hub_id, device.id)},
-            manufacturer=device.manufacturer,
-            model=device.model,
-            name=device.name,
-            sw_version=device.firmware,
-            via_device=(DOMAIN, hub_id),
+        self._attr_device_info = with_via_device(
+            coordinator.hass,
+            coordinator.config_entry.entry_id,
+            DeviceInfo(
+                identifiers={device_identifier(hub_id, device.id)},
+                manufacturer=device.manufacturer,
+                model=device.model,
+                name=device.name,
+                sw_version=device.firmware,
+            ),
+            (DOMAIN, hub_id),
         )
-        self._written_available: bool | None = None
+        # What was last written: the device object it was computed from (a cheap
+        # "nothing changed" test) and the state shown.
+        self._written_from: tuple[Device | None, bool] | None = None
         self._written: tuple[object, ...] | None = None
 
     @property
     def device(self) -> Device:
-        """The device as last reported by the hub."""
-        return self._device
+        """The device as the hub last reported it (from the coordinator's data).
+
+        A device the hub no longer has makes the entity unavailable; its fixed features
+        (capabilities) are then read from the device it was created from.
+        """
+        return self.coordinator.data.devices.get(self._device_id, self._created_from)
 
     @property
     def available(self) -> bool:
-        """Available while the hub link is up and the device is present and online."""
-        return (
-            self.coordinator.link_up
-            and self._device_id in self.coordinator.data.devices
-            and self._device.online
-        )
+        """Available while the data is the hub's truth and the device is present and online."""
+        device = self.coordinator.data.devices.get(self._device_id)
+        return self.coordinator.in_sync and device is not None and device.online
 
     @callback
     def _handle_coordinator_update(self) -> None:
@@ -83,58 +108,62 @@ class SafeHomeEntity(CoordinatorEntity[SafeHomeCoordinator]):
         One device update (the door closed) must reach the automations listening to it
         (lock the door) without first rewriting the device's unchanged sibling entities.
         """
-        device = self.coordinator.data.devices.get(self._device_id, self._device)
-        if device is self._device and self.available == self._written_available:
+        source = (self.coordinator.data.devices.get(self._device_id), self.available)
+        if (written_from := self._written_from) is not None and (
+            source[0] is written_from[0] and source[1] == written_from[1]
+        ):
             return
-        self._device = device
-        self._written_available = self.available
         shown = self._shown()
         if shown != self._written:
-            self._written = shown
             self.async_write_ha_state()
+            self._written = shown
+        self._written_from = source
 
     def _shown(self) -> tuple[object, ...]:
         """Return what the state machine would get from this entity now."""
-        if not self._written_available:
+        if not self.available:
             return (False,)
         return (True, self.state, self.state_attributes, self.extra_state_attributes)
 
+    @callback
+    def async_write_ha_state(self) -> None:
+        """Write the state; the next update compares afresh (another path wrote it)."""
+        super().async_write_ha_state()
+        self._written = None
 
-class SafeHomeHubEntity(CoordinatorEntity[SafeHomeCoordinator]):
-    """An entity of the hub itself."""
 
-    _attr_has_entity_name = True
+class SafeHomeHubEntity(SafeHomeBaseEntity):
+    """An entity of the hub itself, showing the coordinator's data of it."""
 
     def __init__(self, coordinator: SafeHomeCoordinator, description: EntityDescription) -> None:
         """Bind the entity to the hub."""
         super().__init__(coordinator)
         self.entity_description = description
         hub = coordinator.data.hub
-        self._hub = hub
         self._attr_unique_id = f"{hub.id}_{description.key}"
         self._attr_device_info = hub_device_info(hub)
-        self._written_available: bool | None = None
+        self._written_from: tuple[Hub, bool] | None = None
 
     @property
     def hub(self) -> Hub:
-        """The hub as last reported."""
-        return self._hub
+        """The hub as last reported (from the coordinator's data)."""
+        return self.coordinator.data.hub
 
     @property
     def available(self) -> bool:
-        """Available while the hub link is up."""
-        return self.coordinator.link_up
+        """Available while the data is the hub's truth."""
+        return self.coordinator.in_sync
 
     @callback
     def _handle_coordinator_update(self) -> None:
         """Write the state only if the hub or the link changed."""
-        hub = self.coordinator.data.hub
-        changed = hub is not self._hub
-        self._hub = hub
-        available = self.available
-        if changed or available != self._written_available:
-            self._written_available = available
-            self.async_write_ha_state()
+        source = (self.coordinator.data.hub, self.available)
+        if (written_from := self._written_from) is not None and (
+            source[0] is written_from[0] and source[1] == written_from[1]
+        ):
+            return
+        self._written_from = source
+        self.async_write_ha_state()
 
 
 @callback

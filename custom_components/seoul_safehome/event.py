@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
+from typing import Any, Final
 
 from homeassistant.components.event import (
     EventDeviceClass,
     EventEntity,
     EventEntityDescription,
+    EventExtraStoredData,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant, State, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
 from .api import (
     Device,
@@ -37,6 +40,28 @@ except ImportError:  # pragma: no cover - the event type is "ring" either way
     EVENT_RING = "ring"
 
 EVENT_CANCELLED = "cancelled"
+
+# Every fired event carries the hub's sequence number, the hub's time of the event and
+# whether it arrived late (replayed after an outage): a ring from minutes ago is not a ring
+# now. The entity's state is, as for every event entity, when Home Assistant received it.
+ATTR_SEQ: Final = "seq"
+ATTR_OCCURRED_AT: Final = "occurred_at"
+ATTR_DELAYED: Final = "delayed"
+DELAYED_AFTER: Final = timedelta(seconds=2)
+
+LAST_EVENT_TIME: Final = "last_event_time"
+
+
+@dataclass
+class SafeHomeEventStoredData(EventExtraStoredData):
+    """The last event as Home Assistant saves it, with its time.
+
+    Home Assistant saves the state shown, `unavailable` while the hub's link is down:
+    restoring from that alone would lose the last event's time.
+    """
+
+    last_event_time: str | None = None
+
 
 # Events are pushed by the hub; nothing is polled.
 PARALLEL_UPDATES = 0
@@ -128,6 +153,37 @@ class SafeHomeEventEntity(SafeHomeEntity, EventEntity):
 
     entity_description: SafeHomeEventEntityDescription
 
+    @property
+    def extra_restore_state_data(self) -> SafeHomeEventStoredData:
+        """The last event and its time, whether or not the entity is available now."""
+        stored = super().extra_restore_state_data
+        return SafeHomeEventStoredData(
+            stored.last_event_type, stored.last_event_attributes, last_event_time=self.state
+        )
+
+    async def async_get_last_state(self) -> State | None:
+        """Return the state saved last, with the last event's time even if unavailable then."""
+        state = await super().async_get_last_state()
+        extra = await self.async_get_last_extra_data()
+        fired = extra.as_dict().get(LAST_EVENT_TIME) if extra is not None else None
+        if state is None or not isinstance(fired, str) or state.state == fired:
+            return state
+        return State(state.entity_id, fired, state.attributes)
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Come back from an outage with the event the hub replays, if there is one.
+
+        Writing the last event first, just before the replayed one, would log it again.
+        """
+        if self.available and any(
+            (fired := self.entity_description.event_fn(event)) is not None
+            and fired[0] in self.event_types
+            for event in self.coordinator.pending_events(self._device_id)
+        ):
+            return
+        super()._handle_coordinator_update()
+
     async def async_added_to_hass(self) -> None:
         """Listen to the device's events."""
         await super().async_added_to_hass()
@@ -146,5 +202,13 @@ class SafeHomeEventEntity(SafeHomeEntity, EventEntity):
                 "Ignoring %s of unknown type %r on %s", event.event, event_type[:64], self.entity_id
             )
             return
-        self._trigger_event(event_type, attributes)
+        self._trigger_event(
+            event_type,
+            {
+                **(attributes or {}),
+                ATTR_SEQ: event.seq,
+                ATTR_OCCURRED_AT: event.time.isoformat(timespec="milliseconds"),
+                ATTR_DELAYED: dt_util.utcnow() - event.time > DELAYED_AFTER,
+            },
+        )
         self.async_write_ha_state()

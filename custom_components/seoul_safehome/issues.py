@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import issue_registry as ir
 
 from .api import Info
@@ -21,12 +21,12 @@ def api_version_issue_id(entry: SafeHomeConfigEntry) -> str:
 
 @callback
 def async_check_api_version(hass: HomeAssistant, entry: SafeHomeConfigEntry, hub: Info) -> None:
-    """Raise ConfigEntryNotReady and open a repair issue if the hub's API is unsupported.
+    """Raise ConfigEntryError and open a repair issue if the hub's API is unsupported.
 
     A hub older than MIN_API_VERSION needs a firmware update; one of another major version
-    (newer) needs a newer integration. Either is fixed outside Home Assistant, and setup
-    keeps retrying, so the entry comes back by itself once the hub reports a usable
-    version; the issue is deleted then.
+    (newer) needs a newer integration. Retrying cannot fix either, so setup fails for good
+    (no retry every few minutes against a hub that will answer the same); the issue tells
+    the user what to update, and the reload or restart that follows deletes it.
     """
     issue_id = api_version_issue_id(entry)
     version = hub.api_version_tuple
@@ -49,7 +49,7 @@ def async_check_api_version(hass: HomeAssistant, entry: SafeHomeConfigEntry, hub
         translation_key=key,
         translation_placeholders=placeholders,
     )
-    raise ConfigEntryNotReady(
+    raise ConfigEntryError(
         translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
     )
 

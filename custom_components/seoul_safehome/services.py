@@ -9,11 +9,12 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers import config_validation as cv
 import voluptuous as vol
 
 from .api import Device, DeviceType, EmergencySource, SafeHomeClient
 from .commands import async_run
+from .compat import async_get_device_and_entry
 from .const import DOMAIN
 from .data import SafeHomeConfigEntry
 from .entity import device_identifier
@@ -39,21 +40,13 @@ def _not_a_bell(name: str) -> ServiceValidationError:
 @callback
 def _async_get_bell(hass: HomeAssistant, device_id: str) -> tuple[SafeHomeClient, str]:
     """Return the client of the bell's hub and the bell's id on that hub."""
-    device_entry = dr.async_get(hass).async_get(device_id)
+    device_entry, config_entry = async_get_device_and_entry(hass, device_id, DOMAIN)
     if device_entry is None:
         raise _not_a_bell(device_id)
     name = device_entry.name_by_user or device_entry.name or device_id
-    entry: SafeHomeConfigEntry | None = next(
-        (
-            config_entry
-            for entry_id in device_entry.config_entries
-            if (config_entry := hass.config_entries.async_get_entry(entry_id))
-            and config_entry.domain == DOMAIN
-        ),
-        None,
-    )
-    if entry is None:
+    if config_entry is None:
         raise _not_a_bell(name)
+    entry: SafeHomeConfigEntry = config_entry
     if entry.state is not ConfigEntryState.LOADED:
         raise ServiceValidationError(
             translation_domain=DOMAIN,

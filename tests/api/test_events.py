@@ -236,7 +236,10 @@ async def test_resync_after_buffer_cleared(
     assert ("resync_end", None) in rec.log
     after = rec.log[rec.log.index(("resync_end", None)) + 1 :]
     assert ("event", rec.named(EventName.DOORBELL_RING)[0].seq) in after
-    assert rec.connected[-1] is True
+    assert rec.connected[-1] is False  # in sync through a reload, not a replay
+    assert rec.log.index(("resync_end", None)) < len(rec.log) - rec.log[::-1].index(
+        ("connected", False)
+    )
     assert stream.boot_id == hub.boot_id
     seqs = rec.seqs()
     assert seqs == sorted(set(seqs))
@@ -378,34 +381,87 @@ async def test_hub_down_then_back(make_stream: Any, client: SafeHomeClient, cont
 async def test_retries_stay_fast_while_a_hub_reboots(
     make_stream: Any, client: SafeHomeClient, control: Any
 ) -> None:
-    """A rebooting hub is found again within a retry interval, however long it was down.
+    """A rebooting hub is found again within a quick retry interval, however long it was down.
 
     Plain doubling from 0.05 s tries at 0.05, 0.15, 0.35, 0.75, 1.55, 3.15 s...: after a
-    1.6 s reboot it would find the hub 1.5 s late; early in an outage the retries are
-    capped (0.2 s here).
+    1.6 s reboot it would find the hub 1.5 s late; early in an outage the waits are capped
+    (0.1 s here) whatever the jitter draws.
     """
     stream, rec, _ = await started(
-        make_stream, client, backoff_max=10.0, fast_retry_max=0.2, fast_retry_window=30.0
+        make_stream,
+        client,
+        backoff_max=10.0,
+        backoff_jitter=0.2,
+        quick_retry_max=0.1,
+        quick_retry_window=30.0,
+        fast_retry_window=30.0,
     )
     await control.post("/restart", {"downtime": 1.6})
-    back = time.monotonic() + 1.6
     await wait_until(lambda: rec.disconnected)
     await wait_until(lambda: stream.connected, timeout=10.0)
-    assert time.monotonic() - back < 0.8
+    delays = list(stream.retry_delays)
+    assert len(delays) >= 5  # the hub was away for 1.6 s
+    assert max(delays) <= 0.1 * 1.2
+
+
+async def test_retries_slow_down_after_the_quick_window(
+    make_stream: Any, client: SafeHomeClient, control: Any
+) -> None:
+    """After the quick window, retries come about once a second, not every 0.1 s."""
+    clock = FakeClock(jump_after_first=15.0)
+    stream, rec, _ = await started(
+        make_stream, client, backoff_max=10.0, fast_retry_max=0.3, monotonic=clock
+    )
+    await control.post("/restart", {"downtime": 1.0})
+    await wait_until(lambda: rec.disconnected)
+    await wait_until(lambda: stream.connected, timeout=10.0)
+    # 0.05 s (inside the quick window), then doubling capped at the fast cap.
+    assert list(stream.retry_delays)[:4] == [0.05, 0.1, 0.2, 0.3]
 
 
 async def test_backoff_grows_once_the_fast_window_is_over(
     make_stream: Any, client: SafeHomeClient, control: Any
 ) -> None:
-    """After the fast window, retries back off fully (a hub that stays away)."""
-    stream, rec, _ = await started(
-        make_stream, client, backoff_max=10.0, fast_retry_max=0.05, fast_retry_window=0.0
-    )
+    """After the fast window, retries back off fully (a hub that stays away).
+
+    The stream's clock jumps past the window after the first failure, so the chosen
+    delays are asserted, not wall-clock time.
+    """
+    clock = FakeClock(jump_after_first=120.0)
+    stream, rec, _ = await started(make_stream, client, backoff_max=10.0, monotonic=clock)
     await control.post("/restart", {"downtime": 1.6})
-    back = time.monotonic() + 1.6
     await wait_until(lambda: rec.disconnected)
     await wait_until(lambda: stream.connected, timeout=15.0)
-    assert time.monotonic() - back > 1.0
+    assert list(stream.retry_delays)[:4] == [0.05, 0.1, 0.2, 0.4]
+
+
+async def test_jitter_is_drawn_from_the_injected_source(
+    make_stream: Any, client: SafeHomeClient, control: Any
+) -> None:
+    """The jitter comes from `uniform` within ±backoff_jitter (here always its top)."""
+    draws: list[tuple[float, float]] = []
+
+    def uniform(low: float, high: float) -> float:
+        draws.append((low, high))
+        return high
+
+    stream, rec, _ = await started(make_stream, client, backoff_jitter=0.5, uniform=uniform)
+    await control.post("/stream/drop")
+    await wait_until(lambda: len(rec.connected) == 2)
+    assert draws[0] == (0.5, 1.5)
+    assert stream.retry_delays[0] == pytest.approx(0.05 * 1.5)
+
+
+class FakeClock:
+    """A monotonic clock that jumps ahead once, after its first reading."""
+
+    def __init__(self, jump_after_first: float) -> None:
+        self._jump = jump_after_first
+        self._readings = 0
+
+    def __call__(self) -> float:
+        self._readings += 1
+        return time.monotonic() + (self._jump if self._readings > 1 else 0.0)
 
 
 async def test_stream_logs_no_secrets(

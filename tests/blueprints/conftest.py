@@ -23,6 +23,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
 from tests.blueprints.common import Clock, Phone
+from tests.integration.common import until
 from tests.integration.conftest import (  # noqa: F401 (fixtures used by these tests)
     auto_enable_custom_integrations,
     hub_info,
@@ -47,10 +48,11 @@ async def init_integration(
     config_dir: Path,
     mock_config_entry: MockConfigEntry,  # noqa: F811 (the fixture imported above)
 ) -> MockConfigEntry:
-    """Set the integration up against the emulator (it installs the blueprints)."""
+    """Set the integration up against the emulator, in sync, with its blueprints installed."""
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    await until(lambda: mock_config_entry.runtime_data.coordinator.in_sync)
+    await hass.async_block_till_done()  # the blueprint installation job too
     return mock_config_entry
 
 

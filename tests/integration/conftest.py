@@ -13,6 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.seoul_safehome.const import DOMAIN
 from safehome_emulator import Emulator
 from tests.conftest import PAIRING_CODE
+from tests.integration.common import until
 
 
 @pytest.fixture(autouse=True)
@@ -62,8 +63,10 @@ def mock_config_entry(emulator: Emulator, hub_info: dict, token: str) -> MockCon
 async def init_integration(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry
 ) -> MockConfigEntry:
-    """Set the integration up against the emulator and wait until it is loaded."""
+    """Set the integration up against the emulator; wait until it is in sync with the hub."""
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    await until(lambda: mock_config_entry.runtime_data.coordinator.in_sync)
     await hass.async_block_till_done()
     return mock_config_entry

@@ -325,6 +325,8 @@ async def test_restart_restores_without_firing(
 
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
+    await until(lambda: mock_config_entry.runtime_data.coordinator.in_sync)
+    await hass.async_block_till_done()
 
     state = hass.states.get(RING)
     assert state is not None

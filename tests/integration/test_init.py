@@ -29,7 +29,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.seoul_safehome import coordinator as coordinator_module
 from custom_components.seoul_safehome.const import DOMAIN, ISSUE_API_VERSION
 from custom_components.seoul_safehome.entity import device_identifier
 from safehome_emulator import Emulator
@@ -145,19 +144,23 @@ async def test_wrong_port_at_setup(hass: HomeAssistant, token: str) -> None:
 
 
 async def test_event_stream_silent_at_setup(
-    hass: HomeAssistant,
-    control: Control,
-    mock_config_entry: MockConfigEntry,
-    monkeypatch: pytest.MonkeyPatch,
+    hass: HomeAssistant, control: Control, mock_config_entry: MockConfigEntry
 ) -> None:
-    """A hub that answers REST but does not open its event stream: setup is retried later."""
-    monkeypatch.setattr(coordinator_module, "STREAM_CONNECT_TIMEOUT", 0.3)
-    await control.post("/stream/pause", {"seconds": 2})
+    """A hub that answers REST but does not open its event stream yet.
+
+    The entry loads, but nothing is shown as the hub's state until the stream is in sync:
+    the entities are unavailable and the connectivity sensor is off, then all come back.
+    """
+    await control.post("/stream/pause", {"seconds": 1.5})
     mock_config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
-    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
-    assert mock_config_entry.reason == "The SafeHome hub did not open its event stream in time"
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    ids = entity_ids(hass, mock_config_entry)
+    assert unavailable(hass, ids) == ids
+    assert hass.states.get(CONNECTIVITY).state == STATE_OFF
+    await until(lambda: not unavailable(hass, ids), timeout=10)
+    assert hass.states.get(CONNECTIVITY).state == STATE_ON
 
 
 async def test_token_refused_at_setup(
@@ -301,12 +304,13 @@ def hub_entry(emulator: Emulator) -> MockConfigEntry:
 
 
 async def test_hub_firmware_too_old(hass: HomeAssistant, old_emulator: Emulator) -> None:
-    """A hub too old for the integration: a repair issue, then recovery after its update."""
+    """A hub too old for the integration: set-up fails for good with a repair issue (no
+    endless retries), and the reload the issue asks for after the update sets it up."""
     entry = hub_entry(old_emulator)
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert entry.state is ConfigEntryState.SETUP_ERROR
     assert "Update the hub's firmware" in entry.reason
 
     issues = ir.async_get(hass)
@@ -322,13 +326,18 @@ async def test_hub_firmware_too_old(hass: HomeAssistant, old_emulator: Emulator)
         "major": "1",
     }
 
-    # The user updates the hub's firmware; the next retry sets the hub up.
-    old_emulator.hub.config = old_emulator.hub.config.replace(api_version="1.0")
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=5))
+    # Nothing retries a hub that would answer the same.
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=10))
     await hass.async_block_till_done()
-    await until(lambda: entry.state is ConfigEntryState.LOADED)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+
+    # The user updates the hub's firmware, then reloads the integration as the issue says.
+    old_emulator.hub.config = old_emulator.hub.config.replace(api_version="1.0")
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
     assert issues.async_get_issue(DOMAIN, f"{ISSUE_API_VERSION}_{entry.entry_id}") is None
-    assert hass.states.get(CAMERA).state == "idle"
+    await wait_for_state(hass, CAMERA, "idle")
 
 
 async def test_hub_api_newer_than_integration(hass: HomeAssistant, emulator: Emulator) -> None:
@@ -338,7 +347,8 @@ async def test_hub_api_newer_than_integration(hass: HomeAssistant, emulator: Emu
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert "Update the Seoul SafeHome integration" in entry.reason
 
     issues = ir.async_get(hass)
     issue_id = f"{ISSUE_API_VERSION}_{entry.entry_id}"
@@ -355,12 +365,13 @@ async def test_hub_api_newer_than_integration(hass: HomeAssistant, emulator: Emu
 async def test_hub_firmware_changes_while_running(
     hass: HomeAssistant, init_integration: MockConfigEntry, emulator: Emulator, control: Control
 ) -> None:
-    """A hub that reboots into an unsupported API version is noticed, and its update too."""
+    """A hub that reboots into an unsupported API version fails the entry with a repair
+    issue; after the next firmware update, reloading the integration brings it back."""
     issue_id = f"{ISSUE_API_VERSION}_{init_integration.entry_id}"
     issues = ir.async_get(hass)
     emulator.hub.config = emulator.hub.config.replace(api_version="0.9")
     await control.post("/restart", {"downtime": 0})
-    await until(lambda: init_integration.state is ConfigEntryState.SETUP_RETRY, timeout=10)
+    await until(lambda: init_integration.state is ConfigEntryState.SETUP_ERROR, timeout=10)
     issue = issues.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.translation_key == "api_version_too_old"
@@ -368,7 +379,7 @@ async def test_hub_firmware_changes_while_running(
 
     emulator.hub.config = emulator.hub.config.replace(api_version="1.1")
     await control.post("/restart", {"downtime": 0})
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=5))
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
     await until(lambda: init_integration.state is ConfigEntryState.LOADED, timeout=10)
     assert issues.async_get_issue(DOMAIN, issue_id) is None
     await wait_for_state(hass, CAMERA, "idle")

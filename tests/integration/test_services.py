@@ -231,3 +231,24 @@ async def test_hub_answers_outside_the_spec(
         await _call(hass, "trigger_emergency", _device_id(hass, "bell-1"))
     assert err.value.translation_key == key
     assert str(err.value) == message
+
+
+async def test_no_deprecated_device_registry_use(
+    hass: HomeAssistant, init_integration: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Set-up and the actions use the device registry the way the running release wants.
+
+    Releases from 2026.8 warn about `via_device` and `DeviceEntry.config_entries` (gone in
+    2027.8 and 2027.10) with "Detected that custom integration ..."; the newest-release
+    lane runs this test on one of them.
+    """
+    await _call(hass, "trigger_emergency", _device_id(hass, "bell-1"))
+    await wait_for_state(hass, EMERGENCY, STATE_ON)
+    with pytest.raises(ServiceValidationError):
+        await _call(hass, "cancel_emergency", _device_id(hass, "lock-1"))
+    reports = [
+        record.getMessage()
+        for record in (*caplog.get_records("setup"), *caplog.records)
+        if f"custom integration '{DOMAIN}'" in record.getMessage()
+    ]
+    assert reports == []

@@ -11,12 +11,16 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util.yaml import load_yaml
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import voluptuous as vol
+from voluptuous.humanize import humanize_error
 
 from custom_components.seoul_safehome.commands import STATE_ERRORS, VALIDATION_ERRORS
 from custom_components.seoul_safehome.const import DOMAIN
+from tests.hassfest import STRINGS_SCHEMA
 
 PACKAGE = Path(__file__).parents[2] / "custom_components" / DOMAIN
 LANGUAGES = ("en", "ko")
@@ -149,6 +153,50 @@ def test_hub_error_codes_are_translated() -> None:
     """Every hub error code with a message of its own has one in both languages."""
     for code in STATE_ERRORS | VALIDATION_ERRORS:
         assert has(f"exceptions.{code}"), code
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_hassfest_accepts_the_translations(lang: str) -> None:
+    """hassfest's translation schema holds: no Home Assistant CI error on either file.
+
+    Among its rules: a repair issue has a description or a fix flow, never both (the
+    frontend shows one or the other), no HTML, URLs or malformed placeholders.
+    """
+    try:
+        STRINGS_SCHEMA(TRANSLATIONS[lang])
+    except vol.Invalid as err:
+        pytest.fail(f"{lang}.json: {humanize_error(TRANSLATIONS[lang], err)}")
+
+
+def test_hassfest_refuses_a_repair_with_description_and_fix_flow() -> None:
+    """The schema catches the mistake hassfest reported on the blueprint repair."""
+    issue = {
+        "title": "Title",
+        "description": "Shown in the list",
+        "fix_flow": {"step": {"confirm": {"title": "Confirm", "description": "Shown"}}},
+    }
+    with pytest.raises(vol.Invalid, match="exclusion 'fixable'"):
+        STRINGS_SCHEMA({"issues": {"blueprint_modified": issue}})
+    with pytest.raises(vol.Invalid, match="at least one of"):
+        STRINGS_SCHEMA({"issues": {"blueprint_modified": {"title": "Title"}}})
+
+
+async def test_fixable_repair_explains_itself_in_its_flow(hass: HomeAssistant) -> None:
+    """The blueprint repair (fixable) carries its whole text in its confirm step.
+
+    That step is what the repair dialog shows; the issue has no description of its own.
+    """
+    prefix = f"component.{DOMAIN}.issues.blueprint_modified"
+    for lang in LANGUAGES:
+        strings = await async_get_translations(hass, lang, "issues", [DOMAIN])
+        assert f"{prefix}.description" not in strings, lang
+        text = strings[f"{prefix}.fix_flow.step.confirm.description"]
+        assert set(PLACEHOLDER.findall(text)) == {"file", "path"}, lang
+        if lang == "en":
+            # What the user decides on: the edit was kept, and is lost on submitting.
+            assert "was not replaced" in text
+            assert "**Submit**" in text
+            assert "changes to the file are lost" in text
 
 
 @pytest.mark.parametrize("key", ["api_version_too_old", "api_version_unsupported"])

@@ -26,7 +26,11 @@ DEFAULT_BACKOFF_JITTER: Final = 0.2
 FAST_RETRY_WINDOW: Final = 60.0
 """For this long after a link is lost, retries come at least every FAST_RETRY_MAX s."""
 FAST_RETRY_MAX: Final = 1.0
-"""A rebooting hub is back within seconds: retry about once a second at first."""
+"""After the quick window and until FAST_RETRY_WINDOW, retry about once a second."""
+QUICK_RETRY_WINDOW: Final = 10.0
+"""A rebooting hub is usually back within seconds: for this long retry very often..."""
+QUICK_RETRY_MAX: Final = 0.1
+"""...every 0.1 s (a refused TCP connection costs the hub next to nothing)."""
 DEFAULT_HEARTBEAT_INTERVAL: Final = 10.0
 WATCHDOG_FACTOR: Final = 2.0
 WATCHDOG_GRACE: Final = 5.0

@@ -23,6 +23,8 @@ from .const import (
     FAST_RETRY_MAX,
     FAST_RETRY_WINDOW,
     MAX_FRAME_SIZE,
+    QUICK_RETRY_MAX,
+    QUICK_RETRY_WINDOW,
     WATCHDOG_FACTOR,
     WATCHDOG_GRACE,
     WS_MAX_MESSAGE_SIZE,
@@ -62,13 +64,17 @@ def _is_seq(value: object) -> TypeIs[int]:
 class SafeHomeEventStream:
     """Keep a subscription to the hub's events: resume, dedupe, resync, watchdog, backoff.
 
-    Callbacks run in the stream's task, one frame at a time and in order:
-    `on_event(event)` for every new event (no duplicates), `on_connected(resumed)` after each
-    welcome (`resumed` is True when the hub kept the same boot and was asked to replay),
-    `on_disconnected(error)` when a welcomed link goes down (None for a clean close by the hub)
-    and once for an authentication failure, after which the stream stops. `await on_resync()`
-    must reload the hub and devices by REST; it runs before any later frame is processed.
-    `stop()` does not call `on_disconnected`.
+    `await run()` follows the hub until cancelled (its owner, e.g. a config entry's
+    background task, cancels it); `start()`/`stop()` run it in a task of the stream's own for
+    standalone use. Callbacks run in the running task, one frame at a time and in order:
+    `on_event(event)` for every new event (no duplicates), `on_connected(resumed)` once the link
+    is welcomed *and in sync* (the replay is applied or the resync's reload succeeded; `resumed`
+    is True when the hub kept the same boot and replayed), `on_disconnected(error)` when an
+    in-sync link goes down (None for a clean close by the hub) and once for an authentication
+    failure, after which the stream stops. `await on_resync()` must reload the hub and devices
+    by REST and raise if it could not; it runs before any later frame is processed, and a
+    failure keeps the old position and retries on a new link. Cancelling does not call
+    `on_disconnected`.
     """
 
     def __init__(
@@ -89,8 +95,17 @@ class SafeHomeEventStream:
         watchdog_timeout: float | None = None,
         handshake_timeout: float | None = None,
         close_timeout: float = 1.0,
+        quick_retry_window: float = QUICK_RETRY_WINDOW,
+        quick_retry_max: float = QUICK_RETRY_MAX,
+        uniform: Callable[[float, float], float] = random.uniform,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Configure the stream; `watchdog_timeout` overrides `factor × interval + grace`."""
+        """Configure the stream; `watchdog_timeout` overrides `factor × interval + grace`.
+
+        Retries come every `quick_retry_max` s for the first `quick_retry_window` s of an
+        outage, then at most every `fast_retry_max` s until `fast_retry_window`, then with
+        capped exponential backoff; `uniform` (the jitter) and `monotonic` are injectable.
+        """
         self._client = client
         self._on_event = on_event
         self._on_connected = on_connected
@@ -101,6 +116,12 @@ class SafeHomeEventStream:
         self._backoff_jitter = backoff_jitter
         self._fast_retry_window = fast_retry_window
         self._fast_retry_max = fast_retry_max
+        self._quick_retry_window = min(quick_retry_window, fast_retry_window)
+        self._quick_retry_max = quick_retry_max
+        self._uniform = uniform
+        self._monotonic = monotonic
+        self.retry_delays: deque[float] = deque(maxlen=64)
+        """The waits chosen before the latest reconnection attempts, in seconds."""
         self._watchdog_factor = watchdog_factor
         self._watchdog_grace = watchdog_grace
         self._watchdog_override = watchdog_timeout
@@ -137,7 +158,7 @@ class SafeHomeEventStream:
 
     @property
     def connected(self) -> bool:
-        """Whether the link is up (a welcome was received)."""
+        """Whether the link is up and in sync (welcomed, replay or resync applied)."""
         return self._connected
 
     @property
@@ -182,16 +203,25 @@ class SafeHomeEventStream:
 
     # --- control
 
-    async def start(self, boot_id: str | None = None, since: int | None = None) -> None:
-        """Start the stream from a position (`None`s: live events only); returns at once."""
-        if self.running:
-            return
+    async def run(self, boot_id: str | None = None, since: int | None = None) -> None:
+        """Follow the hub from a position (`None`s: live events only) until cancelled.
+
+        Returns only when the hub refused the token (after `on_disconnected`).
+        """
         if since is not None and not _is_seq(since):
             raise ValueError("since must be a non-negative integer or None")
         self._boot_id = boot_id
         self._last_seq = since
+        await self._run()
+
+    async def start(self, boot_id: str | None = None, since: int | None = None) -> None:
+        """Run the stream in a task of its own (standalone use); returns at once."""
+        if self.running:
+            return
+        if since is not None and not _is_seq(since):
+            raise ValueError("since must be a non-negative integer or None")
         self._task = asyncio.get_running_loop().create_task(
-            self._run(), name="seoul_safehome event stream"
+            self.run(boot_id, since), name="seoul_safehome event stream"
         )
 
     async def stop(self) -> None:
@@ -255,26 +285,29 @@ class SafeHomeEventStream:
                     _LOGGER.exception("Unexpected error in the SafeHome event stream")
                     error = SafeHomeError(f"Unexpected {type(err).__name__}")
                 self._link_down(error)
-                now = time.monotonic()
+                now = self._monotonic()
                 if self._reset_backoff or outage_start is None:
                     outage_start = now  # a new outage begins
                 if self._reset_backoff:
                     delay = self._backoff_min
-                # Early in an outage (a hub rebooting) retry often; later, back off fully.
-                cap = (
-                    self._fast_retry_max
-                    if now - outage_start < self._fast_retry_window
-                    else self._backoff_max
-                )
-                wait = min(delay, cap) * random.uniform(
+                wait = min(delay, self._retry_cap(now - outage_start)) * self._uniform(
                     1 - self._backoff_jitter, 1 + self._backoff_jitter
                 )
+                self.retry_delays.append(wait)
                 _LOGGER.debug("Reconnecting the SafeHome event stream in %.3f s", wait)
                 await asyncio.sleep(wait)
                 delay = min(delay * 2, self._backoff_max)
         finally:
             self._connected = False
             self._ws = None
+
+    def _retry_cap(self, outage: float) -> float:
+        """Early in an outage (a hub rebooting) retry often; later, back off fully."""
+        if outage < self._quick_retry_window:
+            return self._quick_retry_max
+        if outage < self._fast_retry_window:
+            return self._fast_retry_max
+        return self._backoff_max
 
     async def _connect_and_listen(self) -> Exception | None:
         """Run one link; return None for a clean close by the hub, raise on failure."""
@@ -443,19 +476,26 @@ class SafeHomeEventStream:
         )
         self._link_boot_id = boot_id
         self._link_last_seq = last_seq
-        resumed = self._awaiting_resync = False
+        self._awaiting_resync = False
+        self._welcomed = True
+        _LOGGER.debug(
+            "SafeHome event stream welcomed (hub last_seq %s, ours %s)", last_seq, self._last_seq
+        )
         if self._last_seq is None:
             # Live events only: the caller loads the state by REST.
             self._boot_id = boot_id
             self._last_seq = last_seq
-        elif boot_id == self._boot_id:
-            resumed = True  # the replay (or a gap resync) follows
-        else:
+            self._in_sync(resumed=False)
+        elif boot_id != self._boot_id:
             self._awaiting_resync = True  # another boot: the hub sends a resync
-        self._welcomed = self._reset_backoff = self._connected = True
-        _LOGGER.debug(
-            "SafeHome event stream connected (hub last_seq %s, ours %s)", last_seq, self._last_seq
-        )
+        elif self._last_seq >= last_seq:
+            self._in_sync(resumed=True)  # nothing was missed
+        # else: the replay (or a resync) follows; in sync once it is applied
+
+    def _in_sync(self, *, resumed: bool) -> None:
+        """Count the link as up from now on: it is welcomed and caught up."""
+        self._reset_backoff = self._connected = True
+        _LOGGER.debug("SafeHome event stream in sync at %s", self._last_seq)
         if self._on_connected is not None:
             try:
                 self._on_connected(resumed)
@@ -469,11 +509,12 @@ class SafeHomeEventStream:
             try:
                 await self._on_resync()
             except Exception as err:
-                self._reset_backoff = False
                 raise _ResyncFailedError(f"Reloading after a resync failed: {err!r}") from err
         self._boot_id = self._link_boot_id
         self._last_seq = last_seq
         self._awaiting_resync = False
+        if not self._connected and last_seq >= self._link_last_seq:
+            self._in_sync(resumed=False)
 
     async def _handle_resync(self, frame: dict[str, Any]) -> None:
         last_seq = frame.get("last_seq")
@@ -518,3 +559,5 @@ class SafeHomeEventStream:
         except Exception:
             _LOGGER.exception("Error in the on_event callback")
         self._last_seq = event.seq
+        if not self._connected and event.seq >= self._link_last_seq:
+            self._in_sync(resumed=True)  # the replay is applied

@@ -1,0 +1,175 @@
+"""What Home Assistant shows is the hub's true state or `unavailable`, never a stale guess.
+
+Each test reproduces a way the integration once showed a state that was not the hub's
+(issue 8): a failed reload after a reboot or a gap, a REST refresh bringing the link "up"
+without a stream, a stream outliving Home Assistant, and a replayed ring passing for a
+live one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+import logging
+
+from homeassistant.components.lock import LockState
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State, callback
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.seoul_safehome.event import ATTR_DELAYED, ATTR_OCCURRED_AT, ATTR_SEQ
+from safehome_emulator import Emulator
+from tests.conftest import Control
+from tests.integration.common import until, wait_for_state
+
+LOCK = "lock.front_door_lock"
+RING = "event.front_door_doorbell_ring"
+CONNECTIVITY = "binary_sensor.safehome_hub_connectivity"
+
+
+def record_states(hass: HomeAssistant, entity_id: str) -> list[State]:
+    """Record every state `entity_id` is written with from now on."""
+    seen: list[State] = []
+
+    @callback
+    def changed(event: Event[EventStateChangedData]) -> None:
+        if event.data["entity_id"] == entity_id and (new := event.data["new_state"]):
+            seen.append(new)
+
+    hass.bus.async_listen("state_changed", changed)
+    return seen
+
+
+async def unlock_at_keypad(control: Control) -> None:
+    """Unlock the front door at its keypad and wait until the hub says it is unlocked."""
+    await control.post("/devices/lock-1/activity", {"activity": "keypad", "user": "1"})
+
+    async def unlocked() -> bool:
+        return (await control.device("lock-1"))["state"]["lock_state"] == "unlocked"
+
+    for _ in range(200):
+        if await unlocked():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the emulated lock did not unlock")
+
+
+async def test_failed_reload_after_a_reboot_is_never_shown_as_the_truth(
+    hass: HomeAssistant, init_integration: MockConfigEntry, control: Control
+) -> None:
+    """The hub reboots, the door is unlocked meanwhile, the first reload fails.
+
+    The lock is unavailable until a reload succeeds, then unlocked: never *locked*.
+    """
+    await wait_for_state(hass, LOCK, LockState.LOCKED)
+    await control.post("/restart", {"downtime": 0.5})
+    await wait_for_state(hass, LOCK, STATE_UNAVAILABLE)
+    states = record_states(hass, LOCK)
+    await unlock_at_keypad(control)
+    await control.post("/reads/fail", {"count": 1})
+
+    await wait_for_state(hass, LOCK, LockState.UNLOCKED, timeout=10)
+    assert [state.state for state in states] == [LockState.UNLOCKED]
+    assert (await control.post("/reads/fail", {"count": 0}))["count"] == 0
+
+
+async def test_failed_reload_after_a_gap_is_never_shown_as_the_truth(
+    hass: HomeAssistant, init_integration: MockConfigEntry, control: Control
+) -> None:
+    """The link drops, the door is unlocked, the hub forgets the events, a reload fails."""
+    await wait_for_state(hass, LOCK, LockState.LOCKED)
+    coordinator = init_integration.runtime_data.coordinator
+    # Hold the stream (nothing is sent, a new link gets no welcome yet) so that Home
+    # Assistant misses the unlock, then make the hub forget it and drop the link.
+    await control.post("/stream/pause", {"seconds": 0.5})
+    await unlock_at_keypad(control)
+    await control.post("/buffer/clear")
+    await control.post("/reads/fail", {"count": 1})
+    states = record_states(hass, LOCK)
+    await control.post("/stream/drop")
+
+    await wait_for_state(hass, LOCK, LockState.UNLOCKED, timeout=10)
+    assert [state.state for state in states] == [STATE_UNAVAILABLE, LockState.UNLOCKED]
+    assert coordinator.in_sync
+
+
+async def test_update_entity_during_an_outage_does_not_bring_the_link_up(
+    hass: HomeAssistant, init_integration: MockConfigEntry, control: Control
+) -> None:
+    """A REST refresh is not a link: without a welcomed stream entities stay unavailable."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    await control.post("/stream/pause", {"seconds": 3})
+    await control.post("/stream/drop")
+    await wait_for_state(hass, LOCK, STATE_UNAVAILABLE)
+    assert hass.states.get(CONNECTIVITY).state == STATE_OFF
+
+    await hass.services.async_call(
+        "homeassistant", "update_entity", {"entity_id": [LOCK, CONNECTIVITY]}, blocking=True
+    )
+    await asyncio.sleep(0.3)
+    assert hass.states.get(LOCK).state == STATE_UNAVAILABLE
+    assert hass.states.get(CONNECTIVITY).state == STATE_OFF
+    # Once the hub talks again the link is back by itself.
+    await wait_for_state(hass, LOCK, LockState.LOCKED, timeout=10)
+    assert hass.states.get(CONNECTIVITY).state == STATE_ON
+
+
+async def test_home_assistant_stop_ends_the_stream(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    emulator: Emulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """At stop the stream is closed and never reconnects; nothing is logged as an error."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.seoul_safehome")
+    await until(lambda: len(emulator.hub.subscribers) == 1)
+    await hass.async_stop()
+    await until(lambda: not emulator.hub.subscribers)
+    await asyncio.sleep(0.5)  # several quick retry intervals
+    assert not emulator.hub.subscribers
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "Reconnecting the SafeHome event stream" not in caplog.text
+
+
+async def test_replayed_ring_carries_its_real_time(
+    hass: HomeAssistant, init_integration: MockConfigEntry, control: Control
+) -> None:
+    """A ring during an outage fires once when the link is back, marked late, with its time."""
+    written = record_states(hass, RING)
+    await control.post("/devices/doorbell-1/ring")
+    live = await until_fired(written, 1)
+    assert live.attributes[ATTR_DELAYED] is False
+
+    await control.post("/stream/pause", {"seconds": 2.5})
+    await control.post("/stream/drop")
+    await wait_for_state(hass, RING, STATE_UNAVAILABLE)
+    await control.post("/devices/doorbell-1/ring")
+    rang_at = (await control.device("doorbell-1"))["state"]["last_ring"]
+
+    late = await until_fired(written, 2, timeout=10)
+    assert late.attributes[ATTR_DELAYED] is True
+    assert datetime.fromisoformat(late.attributes[ATTR_OCCURRED_AT]) == datetime.fromisoformat(
+        rang_at
+    )
+    assert late.attributes[ATTR_SEQ] > live.attributes[ATTR_SEQ]
+    await asyncio.sleep(0.2)
+    assert len(fired(written)) == 2  # once each
+
+
+def fired(written: list[State]) -> list[State]:
+    """Return the written states that are firings (a new event, not a restored one)."""
+    firings: list[State] = []
+    for state in written:
+        if state.state not in (STATE_UNAVAILABLE, STATE_UNKNOWN) and state.state not in {
+            f.state for f in firings
+        }:
+            firings.append(state)
+    return firings
+
+
+async def until_fired(written: list[State], count: int, timeout: float = 5.0) -> State:
+    """Wait until the ring entity fired `count` times; return the last firing."""
+    await until(lambda: len(fired(written)) >= count, timeout)
+    return fired(written)[-1]
