@@ -46,6 +46,7 @@ from harness import (
     cpu_seconds,
     free_port,
     load_average,
+    percentile,
     run_queue_wait_ms,
     start_emulator,
     start_home_assistant,
@@ -56,6 +57,7 @@ MS = 1e6  # ns per ms
 ESCALATION_DELAY = 2  # s the emergency automation waits for a cancellation
 RESTART_DOWNTIME = 0.5  # s
 LONG_RESTART_DOWNTIME = 5.0  # s: a longer reboot meets the client's reconnect backoff
+RESTART_BAR_MS = 300  # hub back -> every entity available and in sync, p99
 FLOOD_COUNT = 10_000
 FLOOD_RATE = 1000
 # The emulator's lock motor runs 30 ms instead of 150 ms so that 200 iterations fit in
@@ -760,6 +762,11 @@ async def bench_flood(ctx: Context) -> dict[str, Any]:
 # --- report ----------------------------------------------------------------------------
 
 
+def p99(values: list[float]) -> float:
+    """The 99th percentile (nearest rank) of some values."""
+    return percentile(sorted(values), 99)
+
+
 def row(name: str, values: list[float], bar: str, passed: bool | None) -> dict[str, Any]:
     return {"metric": name, "bar": bar, "pass": passed, **summarize(values)}
 
@@ -806,14 +813,19 @@ def build_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
         add(f"escalation: siren cmd - {em['escalation_delay_s']} s deadline", esc, "|x|<=250", ok)
     if rs := results.get("restart"):
         back, call = rs["from_hub_back_ms"], rs["from_restart_call_ms"]
-        ok = bool(back) and max(back) <= 2000 and not rs["problems"]
-        add("restart: hub back -> all avail.+in sync", back, "<=2000", ok)
+        ok = bool(back) and p99(back) <= RESTART_BAR_MS and max(back) <= 2000 and not rs["problems"]
+        add("restart: hub back -> all avail.+in sync", back, f"p99<={RESTART_BAR_MS}", ok)
         add("restart: restart call -> in sync", call, "(<=2000)", bool(call) and max(call) <= 2000)
         add("  hub back -> all available", rs["available_from_hub_back_ms"])
     if rl := results.get("restart_long"):
         back = rl["from_hub_back_ms"]
-        ok = bool(back) and max(back) <= 2000 and not rl["problems"]
-        add(f"restart ({rl['downtime_s']:g} s down): back -> in sync", back, "<=2000", ok)
+        ok = bool(back) and p99(back) <= RESTART_BAR_MS and max(back) <= 2000 and not rl["problems"]
+        add(
+            f"restart ({rl['downtime_s']:g} s down): back -> in sync",
+            back,
+            f"p99<={RESTART_BAR_MS}",
+            ok,
+        )
     return rows
 
 
@@ -903,8 +915,8 @@ async def run(args: argparse.Namespace, workdir: Path, processes: list[Process])
     quick = args.quick
     n = args.iterations or (50 if quick else 200)
     n_escalate = 6 if quick else 30
-    n_restart = 3 if quick else 10
-    n_long_restart = 1 if quick else 3
+    n_restart = 5 if quick else 40
+    n_long_restart = 2 if quick else 8
     only = set(args.only.split(",")) if args.only else set(SCENARIOS)
     results: dict[str, Any] = {
         "quick": quick,

@@ -13,7 +13,8 @@ from datetime import datetime
 import logging
 
 from homeassistant.components.lock import LockState
-from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN, Platform
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State, callback
 from homeassistant.setup import async_setup_component
 import pytest
@@ -27,6 +28,7 @@ from tests.integration.common import until, wait_for_state
 LOCK = "lock.front_door_lock"
 RING = "event.front_door_doorbell_ring"
 CONNECTIVITY = "binary_sensor.safehome_hub_connectivity"
+DOOR = "binary_sensor.front_door_lock_door"
 
 
 def record_states(hass: HomeAssistant, entity_id: str) -> list[State]:
@@ -173,3 +175,35 @@ async def until_fired(written: list[State], count: int, timeout: float = 5.0) ->
     """Wait until the ring entity fired `count` times; return the last firing."""
     await until(lambda: len(fired(written)) >= count, timeout)
     return fired(written)[-1]
+
+
+async def test_nothing_falls_between_the_load_and_the_first_event(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    control: Control,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A ring and a door opened while the entities are being set up are not lost.
+
+    Setting the platforms up awaits (here: a slow platform); the hub's state was loaded
+    before, so whatever happens meanwhile must still reach the entities.
+    """
+    forward = hass.config_entries.async_forward_entry_setups
+
+    async def slow_forward(entry: ConfigEntry, platforms: list[Platform]) -> None:
+        await control.post("/devices/doorbell-1/ring")
+        await control.post("/devices/lock-1/door", {"state": "open"})
+        await asyncio.sleep(0.2)
+        await forward(entry, platforms)
+
+    monkeypatch.setattr(hass.config_entries, "async_forward_entry_setups", slow_forward)
+    written = record_states(hass, RING)
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    ring = await until_fired(written, 1)
+    assert ring.attributes["event_type"] == "ring"
+    await wait_for_state(hass, DOOR, STATE_ON)
+    await asyncio.sleep(0.2)
+    assert len(fired(written)) == 1
