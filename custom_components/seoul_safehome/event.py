@@ -33,7 +33,11 @@ from .data import SafeHomeConfigEntry
 from .entity import SafeHomeEntity, async_add_device_entities
 
 try:  # Home Assistant releases that name the doorbell's event type.
-    from homeassistant.components.event import DoorbellEventType  # type: ignore[attr-defined]
+    # Missing from the minimum supported release (2026.2), present in newer ones: the
+    # ignore is needed on one and unused on the other.
+    from homeassistant.components.event import (  # type: ignore[attr-defined, unused-ignore]
+        DoorbellEventType,
+    )
 
     EVENT_RING: str = DoorbellEventType.RING  # pragma: no cover
 except ImportError:  # pragma: no cover - the event type is "ring" either way
@@ -69,6 +73,11 @@ PARALLEL_UPDATES = 0
 type EventMapper = Callable[[Event], tuple[str, dict[str, Any] | None] | None]
 
 
+def _text(value: object) -> str | None:
+    """Return a hub-given value as a short text (or None): attributes stay plain strings."""
+    return None if value is None else str(value)[:64]
+
+
 def _ring(event: Event) -> tuple[str, dict[str, Any] | None] | None:
     """Map a press of the doorbell's button."""
     if event.event == EventName.DOORBELL_RING:
@@ -80,7 +89,7 @@ def _lock_activity(event: Event) -> tuple[str, dict[str, Any] | None] | None:
     """Map a use of the lock (keypad, fingerprint, ...), forcing or tampering."""
     if event.event != EventName.LOCK_ACTIVITY:
         return None
-    return str(event.data.get("activity")), {"user": event.data.get("user")}
+    return str(event.data.get("activity")), {"user": _text(event.data.get("user"))}
 
 
 def _emergency(event: Event) -> tuple[str, dict[str, Any] | None] | None:
@@ -88,10 +97,10 @@ def _emergency(event: Event) -> tuple[str, dict[str, Any] | None] | None:
     if event.event == EventName.EMERGENCY_TRIGGERED:
         source = str(event.data.get("source"))
         if source == EmergencySource.VOICE:
-            return source, {"keyword": event.data.get("keyword")}
+            return source, {"keyword": _text(event.data.get("keyword"))}
         return source, None
     if event.event == EventName.EMERGENCY_CANCELLED:
-        return EVENT_CANCELLED, {"source": event.data.get("source")}
+        return EVENT_CANCELLED, {"source": _text(event.data.get("source"))}
     return None
 
 

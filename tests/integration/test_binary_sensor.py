@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from homeassistant.components.siren import ATTR_DURATION, DOMAIN as SIREN_DOMAIN
 from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
     STATE_OFF,
     STATE_ON,
     STATE_UNAVAILABLE,
@@ -14,14 +20,16 @@ from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from safehome_emulator import Emulator
 from tests.conftest import Control
-from tests.integration.common import wait_for_state
+from tests.integration.common import until, wait_for_state
 
 DOORBELL_MOTION = "binary_sensor.front_door_doorbell_motion"
 CAMERA_MOTION = "binary_sensor.home_camera_motion"
 DOOR = "binary_sensor.front_door_lock_door"
 EMERGENCY = "binary_sensor.emergency_bell_emergency"
 CONNECTIVITY = "binary_sensor.safehome_hub_connectivity"
+SIREN = "siren.emergency_bell_siren"
 
 
 async def test_binary_sensors_created(
@@ -126,3 +134,86 @@ async def test_bell_replaced_by_another_kind(
     await control.post("/devices", {"id": "bell-1", "type": "camera", "name": "Camera"})
     state = await wait_for_state(hass, EMERGENCY, STATE_UNKNOWN)
     assert "source" not in state.attributes
+
+
+async def test_emergency_stays_on_when_its_siren_is_silenced(
+    hass: HomeAssistant, init_integration: MockConfigEntry, control: Control
+) -> None:
+    """Silencing the siren is not the end of the emergency: its sensor stays on."""
+    await control.post("/devices/bell-1/press")
+    await wait_for_state(hass, EMERGENCY, STATE_ON)
+    await wait_for_state(hass, SIREN, STATE_ON)
+
+    await hass.services.async_call(
+        SIREN_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: SIREN}, blocking=True
+    )
+    await wait_for_state(hass, SIREN, STATE_OFF)
+    bell = (await control.device("bell-1"))["state"]
+    assert (bell["emergency"], bell["siren"]) == (True, False)
+    state = hass.states.get(EMERGENCY)
+    assert state is not None
+    assert state.state == STATE_ON
+    assert state.attributes["source"] == "button"
+
+
+@pytest.mark.parametrize("emulator_options", [{"siren_duration": 1}])
+async def test_emergency_outlasts_its_siren(
+    hass: HomeAssistant, init_integration: MockConfigEntry, control: Control
+) -> None:
+    """When the emergency's siren stops by itself the emergency is still on."""
+    await control.post("/devices/bell-1/say", {"text": "살려주세요"})
+    await wait_for_state(hass, EMERGENCY, STATE_ON)
+    await wait_for_state(hass, SIREN, STATE_ON)
+
+    await wait_for_state(hass, SIREN, STATE_OFF, timeout=4)
+    assert (await control.device("bell-1"))["state"]["emergency"] is True
+    state = hass.states.get(EMERGENCY)
+    assert state is not None
+    assert state.state == STATE_ON
+    assert state.attributes["source"] == "voice"
+
+
+async def test_siren_alone_is_no_emergency(
+    hass: HomeAssistant, init_integration: MockConfigEntry, control: Control
+) -> None:
+    """Sounding the siren from Home Assistant (a test, a deterrent) raises no emergency."""
+    await hass.services.async_call(
+        SIREN_DOMAIN,
+        SERVICE_TURN_ON,
+        {ATTR_ENTITY_ID: SIREN, ATTR_DURATION: 30},
+        blocking=True,
+    )
+    await wait_for_state(hass, SIREN, STATE_ON)
+    bell = (await control.device("bell-1"))["state"]
+    assert (bell["emergency"], bell["siren"]) == (False, True)
+    state = hass.states.get(EMERGENCY)
+    assert state is not None
+    assert state.state == STATE_OFF
+    assert state.attributes["source"] is None
+
+
+async def test_emergency_details_follow_the_hub(
+    hass: HomeAssistant, init_integration: MockConfigEntry, control: Control, emulator: Emulator
+) -> None:
+    """A new source and start of an ongoing emergency show although it stays on."""
+    await control.post("/devices/bell-1/say", {"text": "도와주세요"})
+    before = await wait_for_state(hass, EMERGENCY, STATE_ON)
+    assert before.attributes["source"] == "voice"
+
+    # The hub re-reports the ongoing emergency: now from the phone, with a later start.
+    bell = emulator.hub.device("bell-1")
+    since = datetime.fromisoformat(bell.emergency_since) + timedelta(minutes=1)
+    bell.emergency_source = "phone"
+    bell.emergency_since = since.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    bell.updated()
+
+    def updated() -> bool:
+        state = hass.states.get(EMERGENCY)
+        return state is not None and state.attributes["source"] == "phone"
+
+    await until(updated)
+    after = hass.states.get(EMERGENCY)
+    assert after is not None
+    assert after.state == STATE_ON
+    assert datetime.fromisoformat(after.attributes["since"]) == since
+    assert after.last_changed == before.last_changed  # still the same emergency

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 import json
 import logging
@@ -77,7 +78,11 @@ def _invalid_params(message: str) -> SafeHomeCommandError:
 
 
 def error_from_response(
-    status: int, body: bytes, headers: Any = None, *, device_request: bool = True
+    status: int,
+    body: bytes,
+    headers: Mapping[str, str] | None = None,
+    *,
+    device_request: bool = True,
 ) -> SafeHomeError:
     """Map a non-2xx answer to the client's exception (docs/client.md, "Errors").
 
@@ -90,7 +95,7 @@ def error_from_response(
     retry_after: float | None = None
     try:
         parsed = json.loads(body) if body else None
-    except ValueError:
+    except (ValueError, RecursionError):
         parsed = None
     error = parsed.get("error") if isinstance(parsed, dict) else None
     if isinstance(error, dict):
@@ -98,9 +103,7 @@ def error_from_response(
             code = error["code"]
         if isinstance(error.get("message"), str):
             message = error["message"][:_MAX_MESSAGE_LEN]
-        value = error.get("retry_after")
-        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-            retry_after = float(value)
+        retry_after = _seconds(error.get("retry_after"))
     text = f"{code}: {message}" if code and message else (code or f"HTTP {status}")
 
     if status == 429 or code == ERROR_RATE_LIMITED:
@@ -123,6 +126,17 @@ def error_from_response(
     return SafeHomeProtocolError(
         f"Unexpected HTTP {status} without an error body", code=code, status=status
     )
+
+
+def _seconds(value: object) -> float | None:
+    """Return a JSON number of seconds to wait, if it is one (finite, not negative)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 def _parse_retry_after(value: str | None) -> float | None:

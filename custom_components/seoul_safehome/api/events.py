@@ -417,7 +417,7 @@ class SafeHomeEventStream:
             return
         try:
             frame = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             self._skip("not_json", "a frame that is not JSON")
             return
         if not isinstance(frame, dict):

@@ -14,7 +14,7 @@ from .const import MIN_API_MINOR, SUPPORTED_API_MAJOR
 from .exceptions import SafeHomeProtocolError
 
 _LOGGER = logging.getLogger(__package__)
-_API_VERSION_RE = re.compile(r"^(\d+)\.(\d+)")
+_API_VERSION_RE = re.compile(r"^([0-9]{1,9})\.([0-9]{1,9})(?![0-9])")
 _LOGGED_UNKNOWN: set[tuple[str, str]] = set()
 _MAX_LOGGED_UNKNOWN = 256
 
