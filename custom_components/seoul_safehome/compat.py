@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import inspect
-from typing import Any, Final, cast
+from typing import Any, Final, Protocol, cast
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -32,6 +32,26 @@ HAS_VIA_DEVICE_ID: Final = (
     _device_id_by_identifier is not None
     and "via_device_id" in inspect.signature(dr.DeviceRegistry.async_get_or_create).parameters
 )
+
+
+class RegistryDevice(Protocol):
+    """What the integration reads of a device-registry entry, on every release.
+
+    Newer releases return a `DeviceEntry` or a `ChildDeviceEntry` where 2026.2 returns a
+    `DeviceEntry`; both have these.
+    """
+
+    @property
+    def identifiers(self) -> set[tuple[str, str]]:
+        """The device's identifiers."""
+
+    @property
+    def name(self) -> str | None:
+        """The device's name."""
+
+    @property
+    def name_by_user(self) -> str | None:
+        """The name the user gave the device."""
 
 
 @callback
@@ -55,14 +75,14 @@ def with_via_device(
 @callback
 def async_get_device_and_entry(
     hass: HomeAssistant, device_id: str, domain: str
-) -> tuple[dr.DeviceEntry | None, ConfigEntry | None]:
+) -> tuple[RegistryDevice | None, ConfigEntry | None]:
     """Return a device and the config entry of `domain` that owns it.
 
     (None, None) for an unknown device id; (device, None) for a device that no config
     entry of `domain` owns.
     """
     if _device_and_entry_for_domain is not None:
-        found: tuple[dr.DeviceEntry | None, ConfigEntry | None]
+        found: tuple[RegistryDevice | None, ConfigEntry | None]
         found = _device_and_entry_for_domain(hass, device_id, domain=domain)
         return found
     device = dr.async_get(hass).async_get(device_id)

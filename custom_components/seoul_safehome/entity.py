@@ -126,9 +126,13 @@ class SafeHomeEntity(SafeHomeBaseEntity):
         return (True, self.state, self.state_attributes, self.extra_state_attributes)
 
     @callback
-    def async_write_ha_state(self) -> None:
-        """Write the state; the next update compares afresh (another path wrote it)."""
-        super().async_write_ha_state()
+    def _async_write_ha_state(self) -> None:
+        """Write the state; the next update compares afresh (another path wrote it).
+
+        Overrides the hook every state write goes through (`async_write_ha_state` is
+        final in newer Home Assistant releases).
+        """
+        super()._async_write_ha_state()
         self._written = None
 
 
