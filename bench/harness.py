@@ -158,7 +158,9 @@ class Process:
             self.proc.wait(5)
 
 
-def start_emulator(workdir: Path, settings: dict[str, Any], nice: int = 0) -> tuple[Process, int]:
+def start_emulator(
+    workdir: Path, settings: dict[str, Any], nice: int = 0, pairing_code: str = PAIRING_CODE
+) -> tuple[Process, int]:
     """Start the emulator (`--control --no-zeroconf`, a free port); return it and its port."""
     config = workdir / "emulator.json"
     config.write_text(json.dumps({"hub_id": HUB_ID, **settings}))
@@ -171,7 +173,7 @@ def start_emulator(workdir: Path, settings: dict[str, Any], nice: int = 0) -> tu
         "--port",
         "0",
         "--pairing-code",
-        PAIRING_CODE,
+        pairing_code,
         "--config",
         str(config),
         "--control",
@@ -243,9 +245,21 @@ logger:
 
 
 def start_home_assistant(
-    workdir: Path, port: int, *, recorder: bool = True, nice: int = 0
+    workdir: Path,
+    port: int,
+    *,
+    recorder: bool = True,
+    nice: int = 0,
+    log_levels: dict[str, str] | None = None,
+    snapshots_as_media: bool = False,
 ) -> tuple[Process, Path]:
-    """Write a config dir (integration symlinked in) and start `hass -c` on it."""
+    """Write a config dir (integration symlinked in) and start `hass -c` on it.
+
+    `log_levels` adds `logger: logs:` entries (e.g. the integration at `debug`).
+    `snapshots_as_media` makes the snapshot dir Home Assistant's local media folder
+    (`media_dirs: local:`), so that `/media/local/...` URLs name files in it (by default
+    a Docker container's media folder is the machine-wide /media).
+    """
     config = workdir / "ha"
     snapshots = workdir / "snapshots"
     (config / "custom_components").mkdir(parents=True)
@@ -254,13 +268,31 @@ def start_home_assistant(
         ROOT / "custom_components" / "seoul_safehome"
     )
     text = HA_CONFIGURATION.format(port=port, snapshots=snapshots)
+    if snapshots_as_media:
+        text = text.replace(
+            "  allowlist_external_dirs:\n",
+            f"  media_dirs:\n    local: {snapshots}\n  allowlist_external_dirs:\n",
+        )
     if not recorder:  # history and logbook need the recorder
         text = text.replace("history:\n", "").replace("logbook:\n", "")
+    if log_levels:
+        text += "  logs:\n" + "".join(
+            f"    {name}: {level}\n" for name, level in log_levels.items()
+        )
     (config / "configuration.yaml").write_text(text)
     for name in ("automations.yaml", "scripts.yaml", "scenes.yaml"):
         (config / name).write_text("[]\n" if name == "automations.yaml" else "{}\n")
     argv = [str(VENV_BIN / "hass"), "-c", str(config), "--skip-pip"]
     return Process.start("home-assistant", argv, workdir / "hass.out", workdir, nice), snapshots
+
+
+def restart_home_assistant(workdir: Path, run: int, nice: int = 0) -> Process:
+    """Start `hass -c` again on the config dir `start_home_assistant` wrote.
+
+    Its output goes to `hass.<run>.out`.
+    """
+    argv = [str(VENV_BIN / "hass"), "-c", str(workdir / "ha"), "--skip-pip"]
+    return Process.start("home-assistant", argv, workdir / f"hass.{run}.out", workdir, nice)
 
 
 # --- Home Assistant's REST and websocket APIs -----------------------------------------
@@ -552,6 +584,15 @@ class Emulator:
 
     async def hub(self) -> dict[str, Any]:
         return (await self.control("GET", "/state"))["hub"]
+
+    async def state(self) -> dict[str, Any]:
+        """The hub and every device: `{"hub": Hub, "devices": [Device]}`."""
+        return await self.control("GET", "/state")
+
+    async def events(self, after: int = 0, names: Iterable[str] = ()) -> dict[str, Any]:
+        """The journal of numbered events after a cursor: `{"events": [...], "last_index"}`."""
+        query = f"?after={after}" + (f"&event={','.join(names)}" if names else "")
+        return await self.control("GET", f"/events{query}")
 
 
 def cpu_seconds(pid: int) -> float:

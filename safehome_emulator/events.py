@@ -233,7 +233,9 @@ class EventStreams:
         if since is not None:
             events, reason = hub.replay(boot_id, since)
             if reason is not None:
-                conn.send({"type": "resync", "reason": reason, "last_seq": hub.seq})
+                # The events sent after the resync follow its `last_seq`.
+                after = hub.seq - len(events)
+                conn.send({"type": "resync", "reason": reason, "last_seq": after})
             for text in events:
                 conn.push(text)
         hub.subscribers.add(conn)

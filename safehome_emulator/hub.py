@@ -120,8 +120,15 @@ class Hub:
             subscriber.push(text)
 
     def replay(self, boot_id: str | None, since: int) -> tuple[list[str], str | None]:
-        """Return the events after `since` and None, or [] and the resync reason."""
+        """Return the events to send after `since` and None, or those and the resync reason.
+
+        After a resync the hub sends the events that follow it: none for a gap (the client
+        reloads the current state), and for another boot the whole new boot from seq 1 while
+        the buffer still holds it, so that nothing since the reboot is lost.
+        """
         if boot_id != self.boot_id:
+            if self.buffer and self.buffer[0][0] == 1:
+                return [text for _, text in self.buffer], "boot"
             return [], "boot"
         if since > self.seq:
             return [], "gap"

@@ -26,6 +26,10 @@ from .data import SafeHomeConfigEntry
 
 type EventListener = Callable[[Event], None]
 
+# Consecutive failed reloads after which the log says so (earlier ones are expected while a
+# hub finishes booting, and the entities already show unavailable).
+RELOAD_FAILURES_LOGGED = 3
+
 
 @dataclass(frozen=True, slots=True)
 class SafeHomeState:
@@ -61,6 +65,7 @@ class SafeHomeCoordinator(DataUpdateCoordinator[SafeHomeState]):
         self.link_up = False
         """Whether the event stream is connected, welcomed and caught up."""
         self._link_lost_logged = False
+        self._failed_reloads = 0
         # Events that arrive while catching up (a replay) wait until the state is in sync,
         # so that the entities firing them are available.
         self._pending_events: list[Event] = []
@@ -191,6 +196,19 @@ class SafeHomeCoordinator(DataUpdateCoordinator[SafeHomeState]):
         The stream then keeps its old position and tries again on a new link, and the
         entities stay unavailable until a reload succeeds.
         """
-        await self.async_refresh()
-        if not self.last_update_success:
-            raise SafeHomeConnectionError("Reloading the hub's state failed")
+        try:
+            data = await self._async_update_data()
+        except (UpdateFailed, ConfigEntryAuthFailed) as err:
+            if isinstance(err, ConfigEntryAuthFailed):
+                self.config_entry.async_start_reauth(self.hass)
+            self._failed_reloads += 1
+            # A hub just back from a reboot may fail a read or two: say so only if it lasts.
+            log = LOGGER.warning if self._failed_reloads == RELOAD_FAILURES_LOGGED else LOGGER.debug
+            log("Reloading SafeHome hub %s failed, retrying: %s", self.config_entry.title, err)
+            self.last_exception = err
+            if self.last_update_success:
+                self.last_update_success = False
+                self.async_update_listeners()
+            raise SafeHomeConnectionError("Reloading the hub's state failed") from err
+        self._failed_reloads = 0
+        self.async_set_updated_data(data)

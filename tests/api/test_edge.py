@@ -721,3 +721,28 @@ async def test_start_validates_since(fake_stream: StreamFactory) -> None:
     with pytest.raises(ValueError, match="since"):
         await stream.start(since=True)  # type: ignore[arg-type]
     assert not stream.running
+
+
+async def test_new_boot_replayed_after_its_resync(
+    fake_hub: FakeHub, fake_stream: StreamFactory
+) -> None:
+    """After a reboot the hub resyncs to the new boot's start and replays it: none lost."""
+    fake_hub.scripts = [
+        script(
+            welcome(boot_id="b-2", last_seq=2),
+            {"type": "resync", "reason": "boot", "last_seq": 0},
+            event(1),
+            event(2),
+            event(3),
+        )
+    ]
+    stream, rec = fake_stream()
+    await stream.start(boot_id="b-1", since=40)
+    await wait_until(lambda: len(rec.events) == 3)
+    assert rec.seqs() == [1, 2, 3]
+    assert rec.resyncs == 1
+    # In sync (and so "connected") only once the replay reached the welcome's last_seq.
+    log = rec.log
+    assert log.index(("resync_end", None)) < log.index(("event", 1))
+    assert log.index(("event", 2)) < log.index(("connected", True)) < log.index(("event", 3))
+    assert stream.boot_id == "b-2"

@@ -128,7 +128,21 @@ async def test_resync_on_another_boot(
 ) -> None:
     await control.post("/devices/doorbell-1/ring")
     stream = await client.connect(since=1, boot_id=boot_id)
-    assert await stream.expect("resync") == {"type": "resync", "reason": "boot", "last_seq": 2}
+    # The whole new boot is still buffered: resync to its start, then replay it (nothing
+    # that happened since the reboot is lost).
+    assert await stream.expect("resync") == {"type": "resync", "reason": "boot", "last_seq": 0}
+    assert [(await stream.event())["seq"] for _ in range(2)] == [1, 2]
+    await stream.close()
+
+
+async def test_resync_on_another_boot_beyond_the_buffer(
+    make_emulator: MakeEmulator, session: aiohttp.ClientSession
+) -> None:
+    _, client, control = await paired(make_emulator, session, replay_buffer=4)
+    for _ in range(3):
+        await control.post("/devices/doorbell-1/ring")  # 6 events, 4 kept
+    stream = await client.connect(since=1, boot_id="b-000000")
+    assert await stream.expect("resync") == {"type": "resync", "reason": "boot", "last_seq": 6}
     await stream.close()
 
 
