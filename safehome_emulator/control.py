@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 import itertools
 import time
 from typing import Any
@@ -22,6 +23,7 @@ from .events import GARBAGE_KINDS, EventStreams
 from .hub import Hub
 from .media import Media
 from .page import PAGE
+from .util import HubClock
 from .webutil import json_response, read_json
 
 BASE = "/control"
@@ -90,6 +92,7 @@ class Control:
             web.post(f"{BASE}/flood", self.flood),
             web.post(f"{BASE}/buffer/clear", self.clear_buffer),
             web.post(f"{BASE}/reads/fail", self.fail_reads),
+            web.post(f"{BASE}/clock", self.clock),
         ]
 
     def _device[T: Device](self, request: web.Request, cls: type[T]) -> T:
@@ -254,10 +257,17 @@ class Control:
         self._restart(downtime, p.boolean(body, "new_boot", default=True))
         return ok(downtime=downtime)
 
+    async def clock(self, request: web.Request) -> web.Response:
+        """Set the hub's clock this many seconds off (every emulator in the process)."""
+        skew = p.number(await read_json(request), "skew", -86400, 86400)
+        HubClock.skew = timedelta(seconds=skew)
+        return ok(skew=skew)
+
     async def fail_reads(self, request: web.Request) -> web.Response:
         """Make the next `GET /api/v1/devices` requests fail (503 `offline`)."""
-        self.hub.failing_reads = p.integer(await read_json(request), "count", 0, 1000)
-        return ok(count=self.hub.failing_reads)
+        count = p.integer(await read_json(request), "count", 0, 1000)
+        left, self.hub.failing_reads = self.hub.failing_reads, count
+        return ok(count=count, left=left)
 
     async def clear_buffer(self, _request: web.Request) -> web.Response:
         """Empty the replay buffer; answer the boot and the last event it held."""

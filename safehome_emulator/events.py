@@ -38,6 +38,7 @@ GARBAGE_KINDS = (
     "truncated",
     "duplicate",
     "out_of_order",
+    "skipped_seq",
 )
 # `out_of_order` re-sends the event this many places before the newest one.
 OUT_OF_ORDER_DISTANCE = 8
@@ -312,6 +313,19 @@ class EventStreams:
             if kind == "duplicate":
                 return buffer[-1][1]
             return buffer[-min(len(buffer), OUT_OF_ORDER_DISTANCE + 1)][1]
+        if kind == "skipped_seq":
+            # A well-formed event numbered as if one had been lost before it (a faulty hub,
+            # or a corrupted frame): the client sees a gap and must reload.
+            return dumps(
+                {
+                    "type": "event",
+                    "seq": self.hub.seq + 2,
+                    "time": utc_now_iso(),
+                    "event": "x_skipped_seq",
+                    "device_id": None,
+                    "data": {},
+                }
+            )
         if kind == "truncated":
             text = buffer[-1][1] if buffer else dumps({"type": "event", "seq": 1, "data": {}})
             return text[: len(text) // 2]

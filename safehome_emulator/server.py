@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 import logging
 from typing import Any, Self
 
@@ -16,6 +17,7 @@ from .discovery import Advertiser
 from .events import EventStreams
 from .hub import Hub
 from .media import Media
+from .util import HubClock
 from .webutil import CLIENT_MAX_SIZE, error_middleware
 
 _LOGGER = logging.getLogger(__name__)
@@ -129,6 +131,7 @@ class Emulator:
         """Stop everything: streams, timers, floods, advertising and the server."""
         if self._runner is None:
             return
+        HubClock.skew = timedelta(0)  # a clock set wrong for a test ends with its hub
         if self._restart_handle is not None:
             self._restart_handle.cancel()
             self._restart_handle = None

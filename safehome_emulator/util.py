@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import json
 import re
 import secrets
@@ -12,9 +12,16 @@ ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 API_VERSION_RE = re.compile(r"^\d+\.\d+$")
 
 
+class HubClock:
+    """The hub's wall clock: the real one, or set wrong on purpose (a hub without NTP)."""
+
+    skew = timedelta(0)
+
+
 def utc_now_iso() -> str:
-    """Return the current UTC time as an ISO 8601 string with milliseconds and a `Z`."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """Return the hub's current UTC time as an ISO 8601 string with milliseconds and a `Z`."""
+    now = datetime.now(UTC) + HubClock.skew
+    return now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def new_boot_id(previous: str | None = None) -> str:

@@ -145,10 +145,9 @@ class SafeHomeCoordinator(DataUpdateCoordinator[SafeHomeState]):
             self.async_set_updated_data(replace(data, devices=devices))
         elif name == EventName.HUB_UPDATED and event.hub:
             self.async_set_updated_data(replace(data, hub=event.hub))
+        self._pending_events.append(event)
         if self.in_sync:
-            self._dispatch(event)
-        else:
-            self._pending_events.append(event)
+            self._dispatch_pending()
 
     @callback
     def pending_events(self, device_id: str | None) -> list[Event]:
@@ -156,10 +155,15 @@ class SafeHomeCoordinator(DataUpdateCoordinator[SafeHomeState]):
         return [event for event in self._pending_events if event.device_id == device_id]
 
     @callback
-    def _dispatch(self, event: Event) -> None:
-        """Tell the event's listeners."""
-        for listener in tuple(self._event_listeners.get(event.device_id, ())):
-            listener(event)
+    def _dispatch_pending(self) -> None:
+        """Tell the listeners of every held event, oldest first (each event once)."""
+        pending, self._pending_events = self._pending_events, []
+        for event in pending:
+            for listener in tuple(self._event_listeners.get(event.device_id, ())):
+                try:
+                    listener(event)
+                except Exception:  # one listener must not keep the others from the event
+                    LOGGER.exception("Error handling SafeHome event %s", event.event)
 
     @callback
     def _handle_connected(self, resumed: bool) -> None:
@@ -167,12 +171,12 @@ class SafeHomeCoordinator(DataUpdateCoordinator[SafeHomeState]):
         if self._link_lost_logged:
             LOGGER.info("Connection to SafeHome hub %s restored", self.config_entry.title)
             self._link_lost_logged = False
-        if not self.link_up:
-            self.link_up = True
+        # Caught up from a position whose state was fully applied (a failed reload changes
+        # neither the data nor the stream's position): the data is the hub's truth.
+        if not self.link_up or not self.last_update_success:
+            self.link_up = self.last_update_success = True
             self.async_update_listeners()
-        pending, self._pending_events = self._pending_events, []
-        for event in pending:
-            self._dispatch(event)
+        self._dispatch_pending()
 
     @callback
     def _handle_disconnected(self, error: Exception | None) -> None:

@@ -193,6 +193,10 @@ class SafeHomeEventEntity(SafeHomeEntity, EventEntity):
             return
         super()._handle_coordinator_update()
 
+    def _lateness(self, event: Event) -> timedelta:
+        """How long after it happened the event reached Home Assistant (hub clock allowed for)."""
+        return dt_util.utcnow() - (event.time - self.coordinator.stream.clock_offset)
+
     async def async_added_to_hass(self) -> None:
         """Listen to the device's events."""
         await super().async_added_to_hass()
@@ -217,7 +221,7 @@ class SafeHomeEventEntity(SafeHomeEntity, EventEntity):
                 **(attributes or {}),
                 ATTR_SEQ: event.seq,
                 ATTR_OCCURRED_AT: event.time.isoformat(timespec="milliseconds"),
-                ATTR_DELAYED: dt_util.utcnow() - event.time > DELAYED_AFTER,
+                ATTR_DELAYED: self._lateness(event) > DELAYED_AFTER,
             },
         )
         self.async_write_ha_state()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 import logging
 import re
 from typing import Any
@@ -746,3 +747,45 @@ async def test_new_boot_replayed_after_its_resync(
     assert log.index(("resync_end", None)) < log.index(("event", 1))
     assert log.index(("event", 2)) < log.index(("connected", True)) < log.index(("event", 3))
     assert stream.boot_id == "b-2"
+
+
+async def test_an_unreadable_last_event_does_not_hold_the_link_down(
+    fake_hub: FakeHub, fake_stream: StreamFactory
+) -> None:
+    """The last replayed event cannot be read: the next heartbeat brings a reload.
+
+    Without it the stream would wait for the next event (hours, in a quiet home) before
+    counting as in sync, and every entity would stay unavailable meanwhile.
+    """
+    broken = event(4)
+    del broken["time"]
+    fake_hub.scripts = [
+        script(
+            welcome(last_seq=4),
+            event(3),
+            broken,
+            {"type": "heartbeat", "last_seq": 4, "time": "2026-11-30T10:00:00.000Z"},
+        )
+    ]
+    stream, rec = fake_stream()
+    await stream.start(boot_id="b-1", since=2)
+    await wait_until(lambda: rec.connected)
+    assert rec.seqs() == [3]
+    assert rec.resyncs == 1
+    assert stream.last_seq == 4
+
+
+async def test_the_hubs_clock_offset_comes_from_its_heartbeats(
+    fake_hub: FakeHub, fake_stream: StreamFactory
+) -> None:
+    """A hub whose clock runs 5 minutes fast: the stream measures it from a heartbeat."""
+    ahead = (datetime.now(UTC) + timedelta(minutes=5)).isoformat().replace("+00:00", "Z")
+    fake_hub.scripts = [
+        script(welcome(last_seq=0), {"type": "heartbeat", "last_seq": 0, "time": ahead})
+    ]
+    stream, rec = fake_stream()
+    assert stream.clock_offset == timedelta(0)
+    await stream.start(boot_id="b-1", since=0)
+    await wait_until(lambda: stream.clock_offset > timedelta(minutes=4))
+    assert stream.clock_offset < timedelta(minutes=5, seconds=1)
+    assert rec.resyncs == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 import inspect
 import json
 import logging
@@ -35,7 +36,7 @@ from .exceptions import (
     SafeHomeError,
     SafeHomeProtocolError,
 )
-from .models import Event, log_unknown_once
+from .models import Event, log_unknown_once, parse_timestamp
 
 if TYPE_CHECKING:
     from .client import SafeHomeClient
@@ -139,6 +140,7 @@ class SafeHomeEventStream:
         self._pongs: deque[asyncio.Future[None]] = deque()
         self._logged_skips: set[str] = set()
         self._skipped = 0
+        self._clock_offset = timedelta(0)
         # Per connection.
         self._welcomed = False
         self._reset_backoff = False
@@ -195,6 +197,14 @@ class SafeHomeEventStream:
     def watchdog_timeout(self) -> float:
         """Silence after which the link is considered dead, in seconds."""
         return self._watchdog
+
+    @property
+    def clock_offset(self) -> timedelta:
+        """How far the hub's clock is ahead of ours (from its last heartbeat; 0 before one).
+
+        Subtract it from a hub time to compare it with the local clock.
+        """
+        return self._clock_offset
 
     @property
     def skipped_frames(self) -> int:
@@ -427,7 +437,7 @@ class SafeHomeEventStream:
         if kind == "event":
             await self._handle_event(frame)
         elif kind == "heartbeat":
-            pass  # receiving anything feeds the watchdog
+            await self._handle_heartbeat(frame)  # (receiving anything feeds the watchdog)
         elif kind == "welcome":
             self._handle_welcome(frame)
         elif kind == "resync":
@@ -525,6 +535,25 @@ class SafeHomeEventStream:
             self._skip("early", "a frame before the welcome")
             return
         await self._resync(last_seq, f"hub: {frame.get('reason')}")
+
+    async def _handle_heartbeat(self, frame: dict[str, Any]) -> None:
+        """Note the hub's clock; reload if the hub sent events that could not be applied.
+
+        A heartbeat follows every event sent before it on the link (§7), so a `last_seq`
+        beyond ours means an event we had to skip (unreadable): without this, the link would
+        not catch up until the next event, which may be hours away in a quiet home.
+        """
+        try:
+            hub_time = parse_timestamp(frame.get("time"))
+        except SafeHomeProtocolError:
+            pass
+        else:
+            self._clock_offset = hub_time - datetime.now(UTC)
+        last_seq = frame.get("last_seq")
+        if not self._welcomed or not _is_seq(last_seq) or self._last_seq is None:
+            return
+        if self._awaiting_resync or last_seq > self._last_seq:
+            await self._resync(max(last_seq, self._link_last_seq), "unapplied events")
 
     def _handle_pong(self) -> None:
         while self._pongs:
