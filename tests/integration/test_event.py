@@ -279,9 +279,11 @@ async def test_reload_and_link_loss_do_not_refire(
     seen: list[str] = []
     hass.bus.async_listen(
         "state_changed",
-        lambda event: seen.append(event.data["new_state"].state)
-        if event.data["entity_id"] == RING
-        else None,
+        callback(
+            lambda event: seen.append(event.data["new_state"].state)
+            if event.data["entity_id"] == RING
+            else None
+        ),  # a callback: recorded in order, in the event loop
     )
     await control.post("/stream/drop")
     await until(lambda: seen[-2:] == [STATE_UNAVAILABLE, rung.state])

@@ -16,7 +16,7 @@ from homeassistant.const import (
     STATE_UNAVAILABLE,
     STATE_UNKNOWN,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
@@ -63,9 +63,11 @@ async def test_unlock_and_lock(
     seen: list[str] = []
     hass.bus.async_listen(
         "state_changed",
-        lambda event: seen.append(event.data["new_state"].state)
-        if event.data["entity_id"] == LOCK and event.data["new_state"]
-        else None,
+        callback(
+            lambda event: seen.append(event.data["new_state"].state)
+            if event.data["entity_id"] == LOCK and event.data["new_state"]
+            else None
+        ),  # a callback: recorded in order, in the event loop
     )
 
     await _call(hass, SERVICE_UNLOCK)
