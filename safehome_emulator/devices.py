@@ -30,6 +30,9 @@ LOCK_ACTIVITIES = (
 )
 UNLOCKING_ACTIVITIES = frozenset({"keypad", "fingerprint", "card", "inside_handle"})
 EMERGENCY_SOURCES = ("button", "voice", "phone")
+# When the hub sounds the bell's siren for an emergency: at once, only when Home
+# Assistant escalates (it sends `siren_on`), or never (a silent alarm).
+SIREN_MODES = ("immediate", "escalation", "silent")
 COMMON_KEYS = frozenset(
     {"id", "type", "name", "manufacturer", "model", "firmware", "online", "battery", "capabilities"}
 )
@@ -408,15 +411,23 @@ class DoorLock(Device):
     # --- physical changes ------------------------------------------------------------
 
     def set_door(self, door: str) -> None:
-        """Open or close the door; closing it arms the auto-lock."""
+        """Open or close the door; closing it arms the auto-lock.
+
+        A locked door opens only by force: the bolt stays thrown (`locked`), the door
+        contact reports it open, and the lock reports `forced_entry`, as a lock with a
+        bolt sensor and a door contact does.
+        """
         self.require("door_contact")
         if door == self.door:
             return
+        forced = door == "open" and self.lock_state == "locked"
         self.door = door
         if door == "open":
             self._cancel("auto_lock")
             self._cancel("latch")
             self.updated()
+            if forced:
+                self._activity("forced_entry", None)
             return
         if self.lock_state == "open":
             self.lock_state = "unlocked"
@@ -446,20 +457,27 @@ class DoorLock(Device):
 
 
 class EmergencyBell(Device):
-    """A voice-recognition emergency bell with a button and a siren."""
+    """A voice-recognition emergency bell with a button and a siren.
+
+    Its siren mode says whether an emergency sounds the siren at once (`immediate`), only
+    when Home Assistant escalates (`escalation`) or never (`silent`). A bell without the
+    `siren_mode` capability (an older hub) reports no mode and sounds it at once.
+    """
 
     TYPE = "emergency_bell"
     MODEL = "SH-EB100"
     FIRMWARE = "1.2.3"
     DEFAULT_NAME = "Emergency bell"
     DEFAULT_BATTERY = 100
-    CAPABILITIES = ("siren", "emergency", "voice")
+    CAPABILITIES = ("siren", "emergency", "voice", "siren_mode")
     COMMANDS: ClassVar[dict[str, str | None]] = {
         "siren_on": "siren",
         "siren_off": "siren",
         "trigger_emergency": "emergency",
         "cancel_emergency": "emergency",
+        "set_siren_mode": "siren_mode",
     }
+    EXTRA_KEYS = frozenset({"siren_mode"})
 
     def __init__(self, host: DeviceHost, spec: Mapping[str, Any]) -> None:
         """Create the bell (quiet, no emergency)."""
@@ -468,15 +486,24 @@ class EmergencyBell(Device):
         self.emergency_source: str | None = None
         self.emergency_since: str | None = None
         self.siren = False
+        self.siren_mode = p.choice(spec, "siren_mode", SIREN_MODES, default="immediate")
 
     def state(self) -> dict[str, Any]:
-        """Return emergency and siren state."""
-        return {
+        """Return emergency and siren state (and the siren mode, if the bell has one)."""
+        state: dict[str, Any] = {
             "emergency": self.emergency,
             "emergency_source": self.emergency_source,
             "emergency_since": self.emergency_since,
             "siren": self.siren,
         }
+        if self.has("siren_mode"):
+            state["siren_mode"] = self.siren_mode
+        return state
+
+    @property
+    def sounds_at_once(self) -> bool:
+        """Whether an emergency sounds the siren the moment it is raised."""
+        return not self.has("siren_mode") or self.siren_mode == "immediate"
 
     def _sound(self, duration: float) -> None:
         self.siren = True
@@ -497,7 +524,7 @@ class EmergencyBell(Device):
         self.emergency = True
         self.emergency_source = source
         self.emergency_since = utc_now_iso()
-        if self.has("siren"):
+        if self.has("siren") and self.sounds_at_once:
             self._sound(self.host.config.siren_duration)
         self.emit("emergency_triggered", {"source": source, "keyword": keyword})
         self.updated()
@@ -556,6 +583,16 @@ class EmergencyBell(Device):
 
     def _do_cancel_emergency(self, _client: str | None) -> None:
         self.cancel("phone")
+
+    @staticmethod
+    def _parse_set_siren_mode(params: Mapping[str, Any]) -> dict[str, Any]:
+        return {"mode": p.choice(params, "mode", SIREN_MODES)}
+
+    def _do_set_siren_mode(self, _client: str | None, mode: str) -> None:
+        # From the next emergency: a siren that sounds now is left as it is.
+        if mode != self.siren_mode:
+            self.siren_mode = mode
+            self.updated()
 
 
 DEVICE_TYPES: dict[str, type[Device]] = {

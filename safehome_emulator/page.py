@@ -8,10 +8,13 @@ English and Korean. Elements carry stable `data-testid` attributes for browser t
 
 - `device-{id}`: a device's card; `device-{id}-{field}` a value in it, with the raw value
   in `data-value` (fields: `online`, `battery`, `lock_state`, `door`, `auto_lock_delay`,
-  `motion`, `camera_on`, `last_ring`, `emergency`, `emergency_source`, `siren`);
+  `motion`, `camera_on`, `last_ring`, `emergency`, `emergency_source`, `siren`,
+  `siren_mode`: when an emergency sounds the siren, set from Home Assistant);
 - `action-{id}-{action}`: a device's buttons (`ring`, `motion-on`, `motion-off`,
   `door-open`, `door-close`, `jam`, `keypad`, `forced-entry`, `press`, `say`, `offline`,
-  `online`, `battery`) and inputs (`say-text`, `battery-level`);
+  `online`, `battery`) and inputs (`say-text`, `battery-level`). While the lock is
+  locked, `door-open` reads "Force the door open" and has `data-forced="true"`: a locked
+  door opens only by force, and the lock then reports a forced entry;
 - `hub-{field}` (`name`, `id`, `firmware`, `api_version`, `away_mode`, `boot_id`,
   `last_seq`), `connection`, `fault-{name}`, `activity` (what the page did) and
   `commands` (the commands the hub received, e.g. from Home Assistant).
@@ -146,6 +149,12 @@ const WORDS = {
   open: "open · 열림", closed: "closed · 닫힘",
   button: "button · 버튼", voice: "voice · 음성", phone: "phone · 휴대폰",
 };
+// The bell's siren mode; a bell without the setting sounds at once.
+const SIREN_MODES = {
+  immediate: "at once · 즉시 울림", escalation: "at escalation · 대응 단계에서 울림",
+  silent: "never (silent alarm) · 울리지 않음 (무음 경보)",
+  fixed: "at once (no setting) · 즉시 울림 (설정 없음)",
+};
 const yesNo = (v, yes, no) => v ? yes : no;
 
 // Each device type: the values it shows and the buttons it has.
@@ -173,6 +182,9 @@ const FIELDS = {
       ? WORDS[s.emergency_source] || s.emergency_source : "—", ""]],
     ["siren", "Siren · 사이렌",
       s => s.siren ? ["sounding · 울리는 중", "bad"] : ["off · 꺼짐", ""]],
+    ["siren_mode", "Siren in an emergency · 비상 시 사이렌",
+      s => [SIREN_MODES[s.siren_mode] || s.siren_mode || SIREN_MODES.fixed,
+        s.siren_mode === "silent" ? "warn" : ""]],
   ],
 };
 function fmtMotion(v) { return v ? ["motion · 움직임 있음", "warn"] : ["none · 없음", ""]; }
@@ -185,6 +197,10 @@ function fmtTime(iso) {
   return [isNaN(d) ? String(iso) : d.toLocaleTimeString(), ""];
 }
 
+// A locked door opens only by force (the lock reports a forced entry).
+const OPEN_DOOR = "Open the door · 문 열기";
+const FORCE_DOOR = "Force the door open · 문 강제로 열기";
+
 const BUTTONS = {
   doorbell: [
     ["ring", "Ring the doorbell · 초인종 누르기", "ring", null, "primary"],
@@ -196,7 +212,7 @@ const BUTTONS = {
     ["motion-off", "Motion ends · 움직임 멈춤", "motion", {active: false}],
   ],
   door_lock: [
-    ["door-open", "Open the door · 문 열기", "door", {state: "open"}, "primary"],
+    ["door-open", OPEN_DOOR, "door", {state: "open"}, "primary"],
     ["door-close", "Close the door · 문 닫기", "door", {state: "closed"}, "primary"],
     ["jam", "Jam the lock (next lock) · 잠금 걸림 만들기", "jam", {jam: true}],
     ["keypad", "Unlock with the keypad · 키패드로 열기", "activity",
@@ -246,9 +262,13 @@ function buildCard(device) {
 
   const buttons = el("div", {className: "buttons"});
   for (const [name, label, path, body, cls] of BUTTONS[type] || []) {
-    buttons.append(el("button", {testid: "action-" + id + "-" + name,
-      id: "action-" + id + "-" + name, className: cls || "",
-      onclick: () => post("devices/" + id + "/" + path, body, label)}, label));
+    const button = el("button", {testid: "action-" + id + "-" + name,
+      id: "action-" + id + "-" + name, className: cls || ""}, label);
+    // The label as shown when clicked ("open" reads "force" on a locked door).
+    button.addEventListener("click",
+      () => post("devices/" + id + "/" + path, body, button.textContent));
+    card.buttons[name] = button;
+    buttons.append(button);
   }
   node.append(buttons);
 
@@ -324,6 +344,14 @@ function render(data) {
       ? ["mains · 상시 전원", ""] : [d.battery + " %", d.battery <= 20 ? "bad" : ""], d.battery);
     for (const [field, , fmt] of FIELDS[card.type] || []) {
       show(card.values[field], fmt(s), s[field]);
+    }
+    const open = card.buttons["door-open"];
+    if (open) {
+      const forced = s.lock_state === "locked" && s.door !== "open";
+      const label = forced ? FORCE_DOOR : OPEN_DOOR;
+      if (open.textContent !== label) open.textContent = label;
+      open.className = forced ? "danger" : "primary";
+      open.dataset.forced = String(forced);
     }
     card.buttons.offline.disabled = !d.online;
     card.buttons.online.disabled = d.online;

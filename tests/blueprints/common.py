@@ -202,3 +202,92 @@ def device_id_of(hass: HomeAssistant, entity_id: str) -> str:
     assert entry is not None
     assert entry.device_id is not None
     return entry.device_id
+
+
+# --- Added for issue 9 (instant lock and doorbell tests) ------------------------------
+# (Imported here, not at the top, because this part was appended in its own change.)
+import logging  # noqa: E402
+
+from homeassistant.const import EVENT_CALL_SERVICE  # noqa: E402
+from homeassistant.core import Event, callback  # noqa: E402
+from homeassistant.helpers import device_registry as dr  # noqa: E402
+from homeassistant.util import slugify  # noqa: E402
+import pytest  # noqa: E402
+from pytest_homeassistant_custom_component.common import MockConfigEntry  # noqa: E402
+
+
+def log_errors(caplog: pytest.LogCaptureFixture, *expected: str) -> list[str]:
+    """Return the ERROR lines of Home Assistant's log; fail on any that `expected` does not name.
+
+    A scenario that breaks something on purpose (a recipient that does not exist) names
+    it in `expected`: those errors are what a user needs to find in the log.
+    """
+    errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    unexpected = [error for error in errors if not any(text in error for text in expected)]
+    assert not unexpected, f"unexpected errors in the log: {unexpected}"
+    return errors
+
+
+def add_mobile_app_device(
+    hass: HomeAssistant, name: str, manufacturer: str = "samsung", model: str = "SM-A546N"
+) -> str:
+    """A Companion app device whose notify action is gone (app removed, phone renamed)."""
+    entry = MockConfigEntry(domain="mobile_app", title=name, data={"device_name": name})
+    entry.add_to_hass(hass)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={("mobile_app", slugify(name))},
+        name=name,
+        manufacturer=manufacturer,
+        model=model,
+    )
+    return device.id
+
+
+@dataclass
+class StuckPhone:
+    """A phone whose push never gets through until `release()`: its notify action hangs."""
+
+    device_id: str
+    service: str
+    calls: list[ServiceCall]
+    released: asyncio.Event
+
+    def release(self) -> None:
+        """Let the hanging deliveries finish."""
+        self.released.set()
+
+
+def add_stuck_phone(hass: HomeAssistant, name: str) -> StuckPhone:
+    """A Companion app phone whose notify action hangs (a push server that never answers)."""
+    device_id = add_mobile_app_device(hass, name)
+    released = asyncio.Event()
+    calls: list[ServiceCall] = []
+
+    async def hang(call: ServiceCall) -> None:
+        calls.append(call)
+        await released.wait()
+
+    service = f"mobile_app_{slugify(name)}"
+    hass.services.async_register("notify", service, hang)
+    return StuckPhone(device_id, f"notify.{service}", calls, released)
+
+
+def record_calls_with(
+    hass: HomeAssistant, service: str, probe: Callable[[], Any]
+) -> list[tuple[dict[str, Any], Any]]:
+    """Record each call of `service` ("notify.x") with what `probe()` said at that moment.
+
+    The probe runs when Home Assistant starts the call, before the action itself runs:
+    for example whether a snapshot file existed yet when a notification was sent.
+    """
+    domain, name = service.split(".", 1)
+    seen: list[tuple[dict[str, Any], Any]] = []
+
+    @callback
+    def _on_call(event: Event) -> None:
+        if event.data.get("domain") == domain and event.data.get("service") == name:
+            seen.append((dict(event.data.get("service_data") or {}), probe()))
+
+    hass.bus.async_listen(EVENT_CALL_SERVICE, _on_call)
+    return seen

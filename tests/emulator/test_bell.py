@@ -8,9 +8,10 @@ import aiohttp
 import pytest
 
 from tests.conftest import Control
+from tests.schema import is_valid
 
 from .conftest import MakeEmulator, paired
-from .helpers import HubClient
+from .helpers import HubClient, wait_for
 
 
 async def test_button_raises_and_cancels(client: HubClient, control: Control) -> None:
@@ -33,6 +34,7 @@ async def test_button_raises_and_cancels(client: HubClient, control: Control) ->
         "emergency_source": None,
         "emergency_since": None,
         "siren": False,
+        "siren_mode": "immediate",
     }
     await stream.close()
 
@@ -175,3 +177,187 @@ async def test_emergency_siren_uses_the_configured_duration(
     # The siren stopped; the emergency goes on until cancelled.
     assert events[-1]["data"]["device"]["state"]["emergency"] is True
     await stream.close()
+
+
+# --- the siren mode: when the hub sounds the siren for an emergency -----------------
+
+
+async def test_siren_mode_defaults_to_immediate(client: HubClient) -> None:
+    device = await client.device("bell-1")
+    assert "siren_mode" in device["capabilities"]
+    assert device["state"]["siren_mode"] == "immediate"
+
+
+@pytest.mark.parametrize(("mode", "sounds"), [("immediate", True), ("escalation", False)])
+async def test_siren_mode_decides_whether_an_emergency_sounds_the_siren(
+    client: HubClient, control: Control, mode: str, sounds: bool
+) -> None:
+    stream = await client.connect()
+    device = await client.command("bell-1", "set_siren_mode", {"mode": mode})
+    assert device["state"]["siren_mode"] == mode
+    if mode != "immediate":  # a change is reported; setting the same mode is not
+        await stream.device_state("bell-1", "siren_mode", mode)
+    await stream.quiet(0.05)
+    await control.post("/devices/bell-1/press")
+    await stream.event("emergency_triggered", "bell-1")
+    state = (await stream.event("device_updated", "bell-1"))["data"]["device"]["state"]
+    assert state["emergency"] is True
+    assert state["siren"] is sounds
+    assert state["siren_mode"] == mode
+    await stream.close()
+
+
+async def test_escalation_mode_leaves_the_siren_to_home_assistant(
+    client: HubClient, control: Control
+) -> None:
+    """The emergency raises no siren; Home Assistant's escalation sounds it; cancel stops it."""
+    stream = await client.connect()
+    await client.command("bell-1", "set_siren_mode", {"mode": "escalation"})
+    await stream.device_state("bell-1", "siren_mode", "escalation")
+    await control.post("/devices/bell-1/say", {"text": "사람 살려"})
+    await stream.event("emergency_triggered", "bell-1")
+    await stream.event("device_updated", "bell-1")
+    await stream.quiet(0.2)
+    assert (await client.state_of("bell-1"))["siren"] is False
+    # Nobody answered: the escalation sends `siren_on`.
+    device = await client.command("bell-1", "siren_on", {"duration": 600})
+    assert device["state"]["siren"] is True
+    assert device["state"]["emergency"] is True
+    await stream.device_state("bell-1", "siren", True)
+    await control.post("/devices/bell-1/press")  # the resident cancels
+    await stream.event("emergency_cancelled", "bell-1")
+    state = (await stream.event("device_updated", "bell-1"))["data"]["device"]["state"]
+    assert (state["emergency"], state["siren"]) == (False, False)
+    await stream.close()
+
+
+async def test_silent_mode_never_sounds_for_an_emergency(
+    client: HubClient, control: Control
+) -> None:
+    """A silent alarm: button, voice and phone raise it quietly; `siren_on` still works."""
+    stream = await client.connect()
+    await client.command("bell-1", "set_siren_mode", {"mode": "silent"})
+    await stream.device_state("bell-1", "siren_mode", "silent")
+    for raise_it in (
+        lambda: control.post("/devices/bell-1/press"),
+        lambda: control.post("/devices/bell-1/say", {"text": "살려주세요"}),
+        lambda: client.command("bell-1", "trigger_emergency"),
+    ):
+        await raise_it()
+        await stream.event("emergency_triggered", "bell-1")
+        state = (await stream.event("device_updated", "bell-1"))["data"]["device"]["state"]
+        assert (state["emergency"], state["siren"]) == (True, False)
+        await client.command("bell-1", "cancel_emergency")
+        await stream.event("emergency_cancelled", "bell-1")
+        await stream.event("device_updated", "bell-1")
+    await stream.quiet(0.1)
+    # An explicit command (a siren test, an escalation set up on purpose) still sounds it.
+    device = await client.command("bell-1", "siren_on", {"duration": 5})
+    assert device["state"]["siren"] is True
+    await client.command("bell-1", "siren_off")
+    await stream.close()
+
+
+async def test_changing_the_mode_leaves_a_sounding_siren_alone(
+    client: HubClient, control: Control
+) -> None:
+    """The mode applies from the next emergency."""
+    stream = await client.connect()
+    await control.post("/devices/bell-1/press")
+    await stream.device_state("bell-1", "siren", True)
+    device = await client.command("bell-1", "set_siren_mode", {"mode": "silent"})
+    assert (device["state"]["siren"], device["state"]["siren_mode"]) == (True, "silent")
+    await control.post("/devices/bell-1/press")  # cancel
+    await stream.device_state("bell-1", "siren", False)
+    await control.post("/devices/bell-1/press")  # the next emergency is silent
+    await stream.event("emergency_triggered", "bell-1")
+    state = (await stream.event("device_updated", "bell-1"))["data"]["device"]["state"]
+    assert (state["emergency"], state["siren"]) == (True, False)
+    await stream.close()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [None, {}, {"mode": None}, {"mode": "loud"}, {"mode": "Silent"}, {"mode": 1}, {"mode": True}],
+)
+async def test_set_siren_mode_with_bad_params(client: HubClient, params: object) -> None:
+    await client.command_error(
+        "bell-1", "set_siren_mode", params, status=400, code="invalid_params"
+    )
+    assert (await client.state_of("bell-1"))["siren_mode"] == "immediate"
+
+
+async def test_set_siren_mode_is_for_bells_only(client: HubClient) -> None:
+    await client.command_error(
+        "lock-1", "set_siren_mode", {"mode": "silent"}, status=400, code="unknown_command"
+    )
+
+
+async def test_siren_mode_from_the_configuration_and_kept_across_a_restart(
+    make_emulator: MakeEmulator, session: aiohttp.ClientSession
+) -> None:
+    bell = {"id": "bell-1", "type": "emergency_bell", "siren_mode": "escalation"}
+    _, client, control = await paired(make_emulator, session, devices=[bell])
+    assert (await client.state_of("bell-1"))["siren_mode"] == "escalation"
+    await client.command("bell-1", "set_siren_mode", {"mode": "silent"})
+    await control.post("/restart", {"downtime": 0.1})
+
+    async def up() -> bool:
+        return (await client.request("GET", "/hub")).status == 200
+
+    await wait_for(up)
+    assert (await client.state_of("bell-1"))["siren_mode"] == "silent"
+
+
+async def test_siren_mode_in_the_configuration_is_checked(
+    make_emulator: MakeEmulator,
+) -> None:
+    bell = {"id": "bell-1", "type": "emergency_bell", "siren_mode": "sometimes"}
+    with pytest.raises(ValueError, match="siren_mode"):
+        await make_emulator(devices=[bell])
+
+
+async def test_a_bell_without_the_setting_sounds_at_once(
+    make_emulator: MakeEmulator, session: aiohttp.ClientSession
+) -> None:
+    """An older bell: no `siren_mode` in its state, the siren at once, the command refused."""
+    bell = {
+        "id": "bell-1",
+        "type": "emergency_bell",
+        "capabilities": ["siren", "emergency", "voice"],
+    }
+    _, client, control = await paired(make_emulator, session, devices=[bell])
+    device = await client.device("bell-1")
+    assert "siren_mode" not in device["state"]
+    await client.command_error(
+        "bell-1", "set_siren_mode", {"mode": "silent"}, status=400, code="unsupported"
+    )
+    await control.post("/devices/bell-1/press")
+    state = await client.wait_state("bell-1", "emergency", True)
+    assert state["siren"] is True
+
+
+def test_the_schema_ties_the_field_to_the_capability() -> None:
+    """A bell reports `siren_mode` exactly when it has the capability, with a known mode."""
+    state = {"emergency": False, "emergency_source": None, "emergency_since": None, "siren": False}
+    bell = {
+        "id": "bell-1",
+        "type": "emergency_bell",
+        "name": "Bell",
+        "manufacturer": "M",
+        "model": "B",
+        "firmware": "1",
+        "online": True,
+        "battery": None,
+        "capabilities": ["siren", "emergency", "siren_mode"],
+        "state": {**state, "siren_mode": "silent"},
+    }
+    assert is_valid("Device", bell)
+    assert not is_valid("Device", {**bell, "state": state})
+    assert not is_valid("Device", {**bell, "state": {**state, "siren_mode": "loud"}})
+    older = {**bell, "capabilities": ["siren", "emergency"]}
+    assert is_valid("Device", {**older, "state": state})
+    assert not is_valid("Device", older)
+    assert is_valid("CommandRequest", {"command": "set_siren_mode", "params": {"mode": "silent"}})
+    assert not is_valid("CommandRequest", {"command": "set_siren_mode"})
+    assert not is_valid("CommandRequest", {"command": "set_siren_mode", "params": {"mode": "x"}})

@@ -46,10 +46,73 @@ async def test_busy_while_the_motor_runs(client: HubClient) -> None:
 
 
 async def test_lock_refused_while_the_door_is_open(client: HubClient, control: Control) -> None:
+    await client.command("lock-1", "unlock")
+    await client.wait_state("lock-1", "lock_state", "unlocked")
     await control.post("/devices/lock-1/door", {"state": "open"})
     reply = await client.command_error("lock-1", "lock", status=409, code="door_open")
     assert "door" in reply.body["error"]["message"]
+    assert (await client.state_of("lock-1"))["lock_state"] == "unlocked"
+
+
+async def test_a_locked_door_opens_only_by_force(client: HubClient, control: Control) -> None:
+    """Opening a locked door forces it: the bolt stays thrown and the lock reports it."""
+    stream = await client.connect()
+    await control.post("/devices/lock-1/door", {"state": "open"})
+    events = await stream.until(lambda e: e["event"] == "lock_activity")
+    assert [e["event"] for e in events] == ["device_updated", "lock_activity"]
+    assert events[0]["data"]["device"]["state"] == {
+        "lock_state": "locked",
+        "door": "open",
+        "auto_lock_delay": 2.5,
+    }
+    assert events[1]["device_id"] == "lock-1"
+    assert events[1]["data"] == {"activity": "forced_entry", "user": None}
+    # The bolt is still out: a lock command has nothing to do while the door is open...
+    await client.command_error("lock-1", "lock", status=409, code="door_open")
+    # ...closing the forced door neither relocks nor reports anything more...
+    await control.post("/devices/lock-1/door", {"state": "closed"})
+    await stream.device_state("lock-1", "door", "closed")
+    await stream.quiet(0.3)
     assert (await client.state_of("lock-1"))["lock_state"] == "locked"
+    # ...and opening it again is another forced entry.
+    await control.post("/devices/lock-1/door", {"state": "open"})
+    events = await stream.until(lambda e: e["event"] == "lock_activity")
+    assert events[-1]["data"]["activity"] == "forced_entry"
+    await stream.close()
+
+
+@pytest.mark.parametrize("lock_state", ["unlocked", "open"])
+async def test_an_unlocked_door_opens_normally(
+    make_emulator: MakeEmulator, session: aiohttp.ClientSession, lock_state: str
+) -> None:
+    """Unlocked (or the latch released), the door opens without any lock activity."""
+    _, client, control = await paired(make_emulator, session, motor_time=0.02)
+    await client.command("lock-1", "unlock" if lock_state == "unlocked" else "open")
+    await client.wait_state("lock-1", "lock_state", lock_state)
+    stream = await client.connect()
+    await control.post("/devices/lock-1/door", {"state": "open"})
+    events = await stream.device_state("lock-1", "door", "open")
+    assert [e["event"] for e in events] == ["device_updated"]
+    assert events[0]["data"]["device"]["state"]["lock_state"] == lock_state
+    await stream.quiet(0.2)
+    await stream.close()
+
+
+async def test_unlocking_a_forced_door_retracts_the_bolt(
+    make_emulator: MakeEmulator, session: aiohttp.ClientSession
+) -> None:
+    """After a forced entry the resident unlocks; closing the door then auto-locks as usual."""
+    _, client, control = await paired(make_emulator, session, motor_time=0.02)
+    await client.command("lock-1", "set_auto_lock_delay", {"seconds": 0})
+    await control.post("/devices/lock-1/door", {"state": "open"})
+    await client.command("lock-1", "unlock")
+    await client.wait_state("lock-1", "lock_state", "unlocked")
+    stream = await client.connect()
+    await control.post("/devices/lock-1/door", {"state": "closed"})
+    events = await stream.until(lambda e: e["event"] == "lock_activity")
+    assert events[-1]["data"] == {"activity": "auto_lock", "user": None}
+    await stream.device_state("lock-1", "lock_state", "locked")
+    await stream.close()
 
 
 async def test_jam_then_unlock_clears_it(client: HubClient, control: Control) -> None:

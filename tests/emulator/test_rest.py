@@ -46,6 +46,7 @@ async def test_default_devices(client: HubClient) -> None:
         "emergency_source": None,
         "emergency_since": None,
         "siren": False,
+        "siren_mode": "immediate",
     }
     for device_id, device in devices.items():
         assert await client.device(device_id) == device

@@ -31,10 +31,12 @@ TRANSLATIONS: dict[str, dict[str, Any]] = {
 PLACEHOLDER = re.compile(r"{(\w+)}")
 PLATFORMS = {
     "binary_sensor",
+    "button",
     "camera",
     "event",
     "lock",
     "number",
+    "select",
     "sensor",
     "siren",
     "switch",

@@ -30,6 +30,7 @@ from .models import (
     LockActivity,
     LockState,
     PairResult,
+    SirenMode,
     StreamInfo,
 )
 
@@ -61,5 +62,6 @@ __all__ = [
     "SafeHomeEventStream",
     "SafeHomeProtocolError",
     "SafeHomeRateLimitedError",
+    "SirenMode",
     "StreamInfo",
 ]

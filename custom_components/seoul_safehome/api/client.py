@@ -36,7 +36,7 @@ from .exceptions import (
     SafeHomeProtocolError,
     SafeHomeRateLimitedError,
 )
-from .models import Device, EmergencySource, Hub, Info, PairResult, StreamInfo
+from .models import Device, EmergencySource, Hub, Info, PairResult, SirenMode, StreamInfo
 
 if TYPE_CHECKING:
     from multidict import CIMultiDictProxy  # aiohttp's header type
@@ -399,6 +399,18 @@ class SafeHomeClient:
     async def cancel_emergency(self, device_id: str) -> Device:
         """Cancel an emergency (also silences the siren)."""
         return await self.command(device_id, "cancel_emergency")
+
+    async def set_siren_mode(self, device_id: str, mode: SirenMode | str) -> Device:
+        """Set when an emergency bell sounds its siren for an emergency.
+
+        Needs the bell's `siren_mode` capability: a bell without it answers `unsupported`
+        (or, on an older hub, `unknown_command`).
+        """
+        try:
+            value = SirenMode(mode)
+        except ValueError:
+            raise _invalid_params("mode must be immediate, escalation or silent") from None
+        return await self.command(device_id, "set_siren_mode", {"mode": value.value})
 
     # --- camera media
 

@@ -76,6 +76,17 @@ class EmergencySource(StrEnum):
     PHONE = "phone"
 
 
+class SirenMode(StrEnum):
+    """When the hub sounds an emergency bell's siren for an emergency."""
+
+    IMMEDIATE = "immediate"
+    """At once (also what a bell without the setting does)."""
+    ESCALATION = "escalation"
+    """Never by itself: the escalation (Home Assistant) turns the siren on."""
+    SILENT = "silent"
+    """Never for an emergency: a silent alarm."""
+
+
 class EventName(StrEnum):
     """Event names known to this client."""
 
@@ -319,14 +330,32 @@ class DoorLockState:
         )
 
 
+def _opt_siren_mode(data: Mapping[str, Any], where: str) -> SirenMode | None:
+    """Read the optional `siren_mode`: None if absent, or a mode this client does not know."""
+    value = data.get("siren_mode")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _fail(where, "siren_mode", "must be a string")
+    try:
+        return SirenMode(value)
+    except ValueError:
+        log_unknown_once("siren mode", value)
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class EmergencyBellState:
-    """State of an emergency bell."""
+    """State of an emergency bell.
+
+    `siren_mode` is None for a bell without the setting (it sounds the siren at once).
+    """
 
     emergency: bool
     emergency_source: EmergencySource | None
     emergency_since: datetime | None
     siren: bool
+    siren_mode: SirenMode | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> Self:
@@ -341,6 +370,7 @@ class EmergencyBellState:
             ),
             emergency_since=_opt_time(obj, "emergency_since", where),
             siren=_bool(obj, "siren", where),
+            siren_mode=_opt_siren_mode(obj, where),
         )
 
 
