@@ -133,7 +133,8 @@ class SafeHomeEntity(SafeHomeBaseEntity):
         final in newer Home Assistant releases).
         """
         super()._async_write_ha_state()
-        self._written = None
+        # Compare afresh at the next update: what was written, and from what, is not known.
+        self._written = self._written_from = None
 
 
 class SafeHomeHubEntity(SafeHomeBaseEntity):

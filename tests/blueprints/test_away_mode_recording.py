@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 import av
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from PIL import Image
@@ -174,7 +174,11 @@ async def test_motion_while_away_records_a_playable_video_and_alerts_at_once(
     assert note["data"]["push"] == {"interruption-level": "time-sensitive"}
 
     # The snapshot and the recording are saved under the same moment's name.
-    await until(lambda: _pictures(media_dir, HOME_CAMERA))
+    # (Home Assistant writes the file in place: wait until the whole JPEG is there.)
+    await until(
+        lambda: (pictures := _pictures(media_dir, HOME_CAMERA))
+        and pictures[0].read_bytes().endswith(b"\xff\xd9")
+    )
     (picture,) = _pictures(media_dir, HOME_CAMERA)
     with Image.open(picture) as image:
         assert image.format == "JPEG"
@@ -610,3 +614,54 @@ async def test_cameras_on_when_leaving_private_when_home(
     for device in ("cam-1", "doorbell-1"):
         assert (await control.device(device))["state"]["camera_on"] is False
     assert iphone.calls == []
+
+
+async def test_a_tamper_replayed_after_an_outage_still_alerts(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    control: Control,
+    media_dir: Path,
+    iphone: Phone,
+) -> None:
+    """The Wi-Fi drops while away and the lock is tampered with: alerted once it is back.
+
+    The hub replays the event; the event entity comes straight from `unavailable` to the
+    new event, which must count (the old event shown again after the outage must not).
+    """
+    await async_create_automations(
+        hass,
+        {
+            "blueprint": BLUEPRINT,
+            "input": _inputs(
+                media_dir,
+                iphone,
+                away_switch=AWAY_MODE,
+                doors=[],
+                lock_events=[LOCK_ACTIVITY],
+                record_seconds=0,
+            ),
+        },
+    )
+    await _set_away_mode(hass, True)
+    await control.post("/stream/pause", {"seconds": 1})
+    await control.post("/stream/drop")
+    await wait_for_state(hass, LOCK_ACTIVITY, "unavailable")
+    await control.post("/devices/lock-1/activity", {"activity": "tamper", "user": None})
+    await until(lambda: iphone.calls, timeout=10)
+    assert iphone.last["title"] == "🚨 빈집 도어락에서 훼손 시도가 감지됐어요"
+    assert iphone.last["data"]["push"] == CRITICAL_IOS
+
+    # A plain outage afterwards (nothing happened meanwhile) alerts nobody.
+    written: list[str] = []
+    hass.bus.async_listen(
+        "state_changed",
+        callback(
+            lambda event: written.append(event.data["new_state"].state)
+            if event.data["entity_id"] == LOCK_ACTIVITY
+            else None
+        ),
+    )
+    await control.post("/stream/drop")
+    await until(lambda: written[-2:-1] == ["unavailable"], timeout=10)  # gone and back
+    await hass.async_block_till_done()
+    assert len(iphone.calls) == 1
