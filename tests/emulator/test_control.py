@@ -186,7 +186,8 @@ async def test_battery_drain(make_emulator: MakeEmulator, session: aiohttp.Clien
     _, client, _ = await paired(
         make_emulator, session, devices=devices, battery_drain_interval=0.05
     )
-    stream = await client.connect()
+    # From the boot's first event: the battery may have drained before the stream opened.
+    stream = await client.connect(since=0, boot_id=(await client.hub())["boot_id"])
     levels = [
         (await stream.event("device_updated", "bell-1"))["data"]["device"]["battery"]
         for _ in range(2)
