@@ -407,6 +407,6 @@ async def test_a_failing_recipient_never_stops_the_others_or_the_snapshot(
     stuck.release()
     await hass.async_block_till_done()
     errors = log_errors(caplog, "Service not found")
-    # (Branch 1 takes the snapshot; the recipients follow in the order chosen.)
-    assert sum("parallel 2: Repeat" in error for error in errors) == 1  # the removed phone
-    assert sum("parallel 5: Repeat" in error for error in errors) == 1  # the typo
+    # (The recipients' branches come first, in the order chosen; the snapshot's last.)
+    assert sum("parallel 1: Repeat" in error for error in errors) == 1  # the removed phone
+    assert sum("parallel 4: Repeat" in error for error in errors) == 1  # the typo
