@@ -35,9 +35,44 @@ def hub_device_info(hub: Hub) -> DeviceInfo:
 
 
 class SafeHomeBaseEntity(CoordinatorEntity[SafeHomeCoordinator]):
-    """An entity kept up to date by the hub's event stream."""
+    """An entity kept up to date by the hub's event stream.
+
+    It writes its state only when what it reads from the coordinator changed: the object
+    it shows (a device or the hub, replaced by the coordinator on every change) or its
+    availability. Any write by another path makes the next update compare afresh.
+    """
 
     _attr_has_entity_name = True
+    _written_from: tuple[object, bool] | None = None
+
+    def _source(self) -> tuple[object, bool]:
+        """Return what the entity shows now: the object it reads and its availability."""
+        raise NotImplementedError
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state only if the object read or the availability changed."""
+        source = self._source()
+        if (written_from := self._written_from) is not None and (
+            source[0] is written_from[0] and source[1] == written_from[1]
+        ):
+            return
+        self._write_changed()
+        self._written_from = source
+
+    def _write_changed(self) -> None:
+        """Write the state (what it reads changed)."""
+        self.async_write_ha_state()
+
+    @callback
+    def _async_write_ha_state(self) -> None:
+        """Write the state; the next update compares afresh (another path wrote it).
+
+        Overrides the hook every state write goes through (`async_write_ha_state` is
+        final in newer Home Assistant releases).
+        """
+        super()._async_write_ha_state()
+        self._written_from = None
 
     async def async_update(self) -> None:
         """Do nothing on `homeassistant.update_entity`: the hub pushes every change.
@@ -81,9 +116,7 @@ class SafeHomeEntity(SafeHomeBaseEntity):
             ),
             (DOMAIN, hub_id),
         )
-        # What was last written: the device object it was computed from (a cheap
-        # "nothing changed" test) and the state shown.
-        self._written_from: tuple[Device | None, bool] | None = None
+        # The state last written by an update (None: another path wrote since).
         self._written: tuple[object, ...] | None = None
 
     @property
@@ -101,23 +134,20 @@ class SafeHomeEntity(SafeHomeBaseEntity):
         device = self.coordinator.data.devices.get(self._device_id)
         return self.coordinator.in_sync and device is not None and device.online
 
-    @callback
-    def _handle_coordinator_update(self) -> None:
+    def _source(self) -> tuple[object, bool]:
+        """Return the device object the entity reads and its availability."""
+        return self.coordinator.data.devices.get(self._device_id), self.available
+
+    def _write_changed(self) -> None:
         """Write the state only if what this entity shows changed.
 
         One device update (the door closed) must reach the automations listening to it
         (lock the door) without first rewriting the device's unchanged sibling entities.
         """
-        source = (self.coordinator.data.devices.get(self._device_id), self.available)
-        if (written_from := self._written_from) is not None and (
-            source[0] is written_from[0] and source[1] == written_from[1]
-        ):
-            return
         shown = self._shown()
         if shown != self._written:
             self.async_write_ha_state()
             self._written = shown
-        self._written_from = source
 
     def _shown(self) -> tuple[object, ...]:
         """Return what the state machine would get from this entity now."""
@@ -127,14 +157,9 @@ class SafeHomeEntity(SafeHomeBaseEntity):
 
     @callback
     def _async_write_ha_state(self) -> None:
-        """Write the state; the next update compares afresh (another path wrote it).
-
-        Overrides the hook every state write goes through (`async_write_ha_state` is
-        final in newer Home Assistant releases).
-        """
+        """Write the state; the next update compares what is shown afresh too."""
         super()._async_write_ha_state()
-        # Compare afresh at the next update: what was written, and from what, is not known.
-        self._written = self._written_from = None
+        self._written = None
 
 
 class SafeHomeHubEntity(SafeHomeBaseEntity):
@@ -147,7 +172,6 @@ class SafeHomeHubEntity(SafeHomeBaseEntity):
         hub = coordinator.data.hub
         self._attr_unique_id = f"{hub.id}_{description.key}"
         self._attr_device_info = hub_device_info(hub)
-        self._written_from: tuple[Hub, bool] | None = None
 
     @property
     def hub(self) -> Hub:
@@ -159,16 +183,9 @@ class SafeHomeHubEntity(SafeHomeBaseEntity):
         """Available while the data is the hub's truth."""
         return self.coordinator.in_sync
 
-    @callback
-    def _handle_coordinator_update(self) -> None:
-        """Write the state only if the hub or the link changed."""
-        source = (self.coordinator.data.hub, self.available)
-        if (written_from := self._written_from) is not None and (
-            source[0] is written_from[0] and source[1] == written_from[1]
-        ):
-            return
-        self._written_from = source
-        self.async_write_ha_state()
+    def _source(self) -> tuple[object, bool]:
+        """Return the hub object the entity reads and its availability."""
+        return self.coordinator.data.hub, self.available
 
 
 @callback
