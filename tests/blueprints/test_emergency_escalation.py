@@ -600,6 +600,10 @@ async def test_im_safe_answers_only_its_own_emergency(
     old_safe = _action(bell_note, "괜찮아요")["action"]
     _tap(hass, old_safe)
     await wait_for_state(hass, EMERGENCY, "off")
+    # The stand-down turns the bell's siren off: let that command finish before the clock
+    # jumps 31 s (a request in flight would time out at once).
+    await wait_for_commands(control, lambda log: commands_named(log, "siren_off", "bell-1"))
+    await asyncio.sleep(0.05)  # (the hub logs a command as it answers it)
     await clock.advance(31)
     await until(lambda: parents)
     assert parents[-1].data["title"] == "🚨 [비상] 부모님 댁"
