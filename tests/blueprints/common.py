@@ -12,6 +12,7 @@ from typing import Any
 from unittest.mock import patch
 import weakref
 
+from aiohttp.helpers import TimeoutHandle
 from homeassistant import config as conf_util
 from homeassistant.components.automation import DOMAIN as AUTOMATION_DOMAIN
 from homeassistant.core import HomeAssistant, ServiceCall
@@ -48,6 +49,8 @@ class Clock:
     loop keeps real time, so the hub's sockets and timers keep working. Timers are
     measured on a virtual loop clock, `loop.time() + offset`: a timer is due once the
     virtual clock passes its deadline, counted from the offset in force when it was set.
+    Timeouts guarding I/O (`asyncio.timeout`, aiohttp's) stay on real time: a request
+    to the emulator takes milliseconds, so a jump must not time out one in flight.
     """
 
     def __init__(self, hass: HomeAssistant, frozen: Any) -> None:
@@ -72,7 +75,9 @@ class Clock:
         handles = [
             handle
             for handle in get_scheduled_timer_handles(loop)
-            if isinstance(handle, asyncio.TimerHandle) and not handle.cancelled()
+            if isinstance(handle, asyncio.TimerHandle)
+            and not handle.cancelled()
+            and not _guards_io(handle)
         ]
         for handle in handles:
             self._set_at.setdefault(handle, self._offset)
@@ -97,6 +102,13 @@ class Clock:
                     handle._run()
                     handle.cancel()
         await asyncio.sleep(0.05)
+
+
+def _guards_io(handle: asyncio.TimerHandle) -> bool:
+    """Whether a timer is the timeout of an I/O wait (a camera image, an HTTP request)."""
+    callback_ = handle._callback
+    owner = getattr(callback_, "__self__", callback_)
+    return isinstance(owner, (asyncio.Timeout, TimeoutHandle))
 
 
 @dataclass
