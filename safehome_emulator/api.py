@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from aiohttp import web
 
-from .auth import bearer_token, code_matches
-from .config import PAIRING_CODE_RE
+from .auth import bearer_token
 from .errors import ApiError
 from .hub import Hub
+from .pairing import closed_error
+from .pake import HubPake, b64decode, b64encode
+from .util import new_session_id
 from .webutil import json_response, read_json
 
 _LOGGER = logging.getLogger(__name__)
 
-API = "/api/v1"
+API = "/api/v2"
+# A SPAKE2 message is 33 bytes (44 base64 characters); anything much longer is refused.
+MAX_PAKE_TEXT = 256
 
 
 def authorize(hub: Hub, request: web.Request) -> tuple[str, str]:
@@ -43,15 +48,17 @@ def parse_command(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 class RestApi:
     """HTTP handlers of the REST resources."""
 
-    def __init__(self, hub: Hub) -> None:
-        """Serve one hub."""
+    def __init__(self, hub: Hub, fingerprint: str) -> None:
+        """Serve one hub, whose certificate has this fingerprint."""
         self.hub = hub
+        self.fingerprint = fingerprint
 
     def routes(self) -> list[web.AbstractRouteDef]:
         """Return the route table."""
         return [
             web.get(f"{API}/info", self.info),
-            web.post(f"{API}/pair", self.pair),
+            web.post(f"{API}/pair/start", self.pair_start),
+            web.post(f"{API}/pair/finish", self.pair_finish),
             web.get(f"{API}/hub", self.get_hub),
             web.post(f"{API}/hub/commands", self.hub_command),
             web.get(f"{API}/devices", self.devices),
@@ -63,28 +70,56 @@ class RestApi:
         """`GET /info` (no auth)."""
         return json_response(self.hub.info())
 
-    async def pair(self, request: web.Request) -> web.Response:
-        """`POST /pair`: exchange the pairing code for a token (rate-limited)."""
-        wait = self.hub.pairing.retry_after()
-        if wait is not None:
-            raise ApiError(
-                "rate_limited",
-                f"too many failed pairing attempts; try again in {wait} s",
-                retry_after=wait,
-            )
+    async def pair_start(self, request: web.Request) -> web.Response:
+        """`POST /pair/start`: `PairStart` -> `PairChallenge` (uses one of the attempts)."""
+        window = self.hub.pairing
+        generation, code = window.begin_attempt()
+        try:
+            body = await read_json(request)
+            client_name = body.get("client_name", "")
+            message = body.get("pake")
+            if not isinstance(client_name, str) or len(client_name) > 128:
+                raise ApiError("bad_request", "'client_name' must be a string of at most 128 chars")
+            if not isinstance(message, str) or len(message) > MAX_PAKE_TEXT:
+                raise ApiError("bad_request", "'pake' must be a base64 SPAKE2 message")
+            session_id = new_session_id()
+            pake = await asyncio.to_thread(HubPake.respond, code, b64decode(message), session_id)
+        except (ApiError, ValueError) as err:
+            if window.generation == generation:
+                window.fail()
+            if isinstance(err, ApiError):
+                raise
+            raise ApiError("bad_request", "'pake' is not a base64 SPAKE2 message") from None
+        window.pend(generation, session_id, client_name or "unnamed client", pake)
+        return json_response({"session": session_id, "pake": b64encode(pake.msg_b)})
+
+    async def pair_finish(self, request: web.Request) -> web.Response:
+        """`POST /pair/finish`: `PairFinish` -> `PairSealed` (the token, sealed)."""
+        window = self.hub.pairing
+        if not window.is_open:
+            raise closed_error()
         body = await read_json(request)
-        code = body.get("code")
-        client_name = body.get("client_name", "")
-        if not isinstance(code, str):
-            raise ApiError("bad_request", "'code' must be a string of 6 digits")
-        if not isinstance(client_name, str) or len(client_name) > 128:
-            raise ApiError("bad_request", "'client_name' must be a string of at most 128 chars")
-        if not PAIRING_CODE_RE.match(code) or not code_matches(code, self.hub.config.pairing_code):
-            self.hub.pairing.record_failure()
-            raise ApiError("invalid_code", "wrong pairing code")
-        token = self.hub.tokens.issue(client_name or "unnamed client")
-        _LOGGER.info("paired a new client: %s", client_name or "unnamed client")
-        return json_response({"token": token, "hub": self.hub.info()})
+        session_id = body.get("session")
+        confirm_text = body.get("confirm")
+        if not isinstance(session_id, str) or not isinstance(confirm_text, str):
+            raise ApiError("bad_request", "'session' and 'confirm' must be strings")
+        session = window.take(session_id)
+        try:
+            confirm = b64decode(confirm_text)
+        except ValueError:
+            confirm = b""
+        if session is None or not session.pake.client_confirmed(confirm):
+            window.fail()
+            raise ApiError(
+                "invalid_code",
+                "wrong pairing code, or an unknown or expired session",
+                attempts_left=window.attempts_left,
+            )
+        window.close()
+        token = self.hub.tokens.issue(session.client_name)
+        _LOGGER.info("paired a new client: %r", session.client_name)
+        plaintext = {"token": token, "fingerprint": self.fingerprint, "hub": self.hub.info()}
+        return json_response(session.pake.sealed(self.fingerprint, plaintext))
 
     async def get_hub(self, request: web.Request) -> web.Response:
         """`GET /hub`."""

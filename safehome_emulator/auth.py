@@ -1,12 +1,6 @@
-"""Bearer tokens and the pairing-attempt rate limit."""
+"""Bearer tokens: the hub's paired clients."""
 
 from __future__ import annotations
-
-from collections import deque
-from collections.abc import Callable
-import hmac
-import math
-import time
 
 from .util import new_secret
 
@@ -46,40 +40,3 @@ def bearer_token(header: str | None) -> str | None:
     if scheme.lower() != "bearer" or not token:
         return None
     return token
-
-
-def code_matches(given: str, expected: str) -> bool:
-    """Compare pairing codes in constant time."""
-    return hmac.compare_digest(given.encode(), expected.encode())
-
-
-class PairingGuard:
-    """Refuse pairing once `max_failures` attempts failed within `window` seconds."""
-
-    def __init__(
-        self, max_failures: int, window: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        """Configure the limit."""
-        self._max = max_failures
-        self._window = window
-        self._clock = clock
-        self._failures: deque[float] = deque()
-
-    def _prune(self, now: float) -> None:
-        while self._failures and self._failures[0] <= now - self._window:
-            self._failures.popleft()
-
-    def retry_after(self) -> int | None:
-        """Return the whole seconds until pairing is allowed again, or None if it is."""
-        now = self._clock()
-        self._prune(now)
-        if len(self._failures) < self._max:
-            return None
-        reopens = self._failures[-self._max] + self._window
-        return max(1, math.ceil(reopens - now))
-
-    def record_failure(self) -> None:
-        """Count one failed attempt."""
-        now = self._clock()
-        self._prune(now)
-        self._failures.append(now)

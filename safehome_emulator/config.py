@@ -44,14 +44,20 @@ class EmulatorConfig:
 
     host: str = "127.0.0.1"
     port: int = 8765
-    pairing_code: str = "123456"
+    # A development setting: every pairing window uses this code (None: a fresh random one).
+    pairing_code: str | None = None
     hub_id: str = "shub-demo01"
     name: str = "SafeHome Hub"
     model: str = "SH-HUB1"
     manufacturer: str = "Seoul SafeHome"
     firmware: str = "1.4.2"
-    api_version: str = "1.0"
+    api_version: str = "2.0"
+    # Where the hub keeps its TLS certificate and key (None: one per Emulator object).
+    state_dir: str | None = None
+    # The control surface opens doors without a token: off by default, and on loopback.
     control: bool = False
+    control_host: str = "127.0.0.1"
+    control_port: int = 8766
     zeroconf: bool = True
     heartbeat: float = 10.0
     replay_buffer: int = 8192
@@ -64,8 +70,8 @@ class EmulatorConfig:
     video_fps: int = 10
     video_preroll: float = 2.5
     stream_key_ttl: float = 600.0
-    pair_max_failures: int = 5
-    pair_window: float = 60.0
+    pairing_window: float = 120.0
+    pairing_attempts: int = 3
     log_level: str = "info"
 
     def __post_init__(self) -> None:
@@ -74,9 +80,25 @@ class EmulatorConfig:
             (isinstance(self.host, str) and bool(self.host), "host must be a non-empty string"),
             (_is_int(self.port) and 0 <= self.port <= 65535, "port must be 0-65535"),
             (
-                isinstance(self.pairing_code, str)
-                and bool(PAIRING_CODE_RE.match(self.pairing_code)),
-                "pairing_code must be 6 digits",
+                self.pairing_code is None
+                or (
+                    isinstance(self.pairing_code, str)
+                    and bool(PAIRING_CODE_RE.match(self.pairing_code))
+                ),
+                "pairing_code must be 6 digits (or null: a fresh code per pairing window)",
+            ),
+            (
+                self.state_dir is None
+                or (isinstance(self.state_dir, str) and bool(self.state_dir)),
+                "state_dir must be a non-empty path or null",
+            ),
+            (
+                isinstance(self.control_host, str) and bool(self.control_host),
+                "control_host must be a non-empty string",
+            ),
+            (
+                _is_int(self.control_port) and 0 <= self.control_port <= 65535,
+                "control_port must be 0-65535",
             ),
             (is_valid_id(self.hub_id), "hub_id must be 1-64 characters from [A-Za-z0-9._-]"),
             (isinstance(self.name, str) and 1 <= len(self.name) <= 128, "name must be 1-128 chars"),
@@ -107,10 +129,13 @@ class EmulatorConfig:
                 "stream_key_ttl must be > 0",
             ),
             (
-                _is_int(self.pair_max_failures) and self.pair_max_failures >= 1,
-                "pair_max_failures must be >= 1",
+                _is_num(self.pairing_window) and 0 < self.pairing_window <= 3600,
+                "pairing_window must be 0-3600 s",
             ),
-            (_is_num(self.pair_window) and self.pair_window > 0, "pair_window must be > 0"),
+            (
+                _is_int(self.pairing_attempts) and 1 <= self.pairing_attempts <= 10,
+                "pairing_attempts must be 1-10",
+            ),
             (self.log_level in LOG_LEVELS, f"log_level must be one of {', '.join(LOG_LEVELS)}"),
             (isinstance(self.control, bool), "control must be true or false"),
             (isinstance(self.zeroconf, bool), "zeroconf must be true or false"),

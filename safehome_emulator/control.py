@@ -1,8 +1,9 @@
 """The control surface (`/control`, only with `--control`): physical events and faults.
 
-Tests, the benchmark and people use it to press the doorbell, open the door, shout for
-help, take devices offline, and break the push stream on purpose. JSON in and out, no
-token; every answer is `{"ok": true, ...}` or an `Error`.
+Tests, the benchmark and people use it to press the doorbell (or the pairing button),
+open the door, shout for help, take devices offline, and break the push stream on
+purpose. JSON in and out, no token; every answer is `{"ok": true, ...}` or an `Error`.
+It has its own plain-HTTP server, on loopback by default (see server.py and guard.py).
 """
 
 from __future__ import annotations
@@ -55,12 +56,14 @@ class Control:
         streams: EventStreams,
         media: Media,
         restart: Callable[[float, bool], None],
+        open_pairing: Callable[[], str],
     ) -> None:
-        """Drive one hub, its event streams and its media."""
+        """Drive one hub, its event streams and its media (and press its buttons)."""
         self.hub = hub
         self.streams = streams
         self.media = media
         self._restart = restart
+        self._open_pairing = open_pairing
         self._floods: set[asyncio.Task[None]] = set()
 
     def routes(self) -> list[web.AbstractRouteDef]:
@@ -84,6 +87,8 @@ class Control:
             web.post(f"{dev}/info", self.info),
             web.post(f"{BASE}/devices", self.add_device),
             web.delete(dev, self.remove_device),
+            web.post(f"{BASE}/pairing", self.open_pairing),
+            web.delete(f"{BASE}/pairing", self.close_pairing),
             web.post(f"{BASE}/tokens/revoke", self.revoke),
             web.post(f"{BASE}/stream/drop", self.drop),
             web.post(f"{BASE}/stream/garbage", self.garbage),
@@ -110,8 +115,12 @@ class Control:
         return web.Response(text=PAGE, content_type="text/html")
 
     async def state(self, _request: web.Request) -> web.Response:
-        """Return the hub and every device."""
-        return ok(hub=self.hub.to_dict(), devices=[d.to_dict() for d in self.hub.devices.values()])
+        """Return the hub, every device and the pairing window (code included)."""
+        return ok(
+            hub=self.hub.to_dict(),
+            devices=[d.to_dict() for d in self.hub.devices.values()],
+            pairing=self.hub.pairing.status(),
+        )
 
     async def get_log(self, _request: web.Request) -> web.Response:
         """Return the log of received commands."""
@@ -222,6 +231,16 @@ class Control:
         self.hub.remove_device(request.match_info["device_id"])
         return ok()
 
+    async def open_pairing(self, _request: web.Request) -> web.Response:
+        """Press the hub's pairing button: a new window with a new code."""
+        code = self._open_pairing()
+        return ok(code=code, expires_in=float(self.hub.config.pairing_window))
+
+    async def close_pairing(self, _request: web.Request) -> web.Response:
+        """Close the pairing window."""
+        self.hub.pairing.close()
+        return ok()
+
     # --- faults ----------------------------------------------------------------------
 
     async def revoke(self, _request: web.Request) -> web.Response:
@@ -264,7 +283,7 @@ class Control:
         return ok(skew=skew)
 
     async def fail_reads(self, request: web.Request) -> web.Response:
-        """Make the next `GET /api/v1/devices` requests fail (503 `offline`)."""
+        """Make the next `GET /api/v2/devices` requests fail (503 `offline`)."""
         count = p.integer(await read_json(request), "count", 0, 1000)
         left, self.hub.failing_reads = self.hub.failing_reads, count
         return ok(count=count, left=left)

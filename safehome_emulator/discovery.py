@@ -10,8 +10,10 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+from typing import Any
 
-from zeroconf import InterfaceChoice, IPVersion, get_all_addresses
+# (exported by zeroconf's __init__, though not listed in its __all__)
+from zeroconf import InterfaceChoice, IPVersion, get_all_addresses  # type: ignore[attr-defined]
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
 from .config import EmulatorConfig
@@ -19,7 +21,7 @@ from .config import EmulatorConfig
 _LOGGER = logging.getLogger(__name__)
 
 SERVICE_TYPE = "_safehome._tcp.local."
-API_PATH = "/api/v1"
+API_PATH = "/api/v2"
 WILDCARDS = ("0.0.0.0", "", "::")
 
 
@@ -38,7 +40,10 @@ def advertised_addresses(host: str) -> list[str]:
 
 
 def service_info(config: EmulatorConfig, port: int) -> AsyncServiceInfo:
-    """Build the DNS-SD record: instance `<name> <id>`, the port and the TXT records."""
+    """Build the DNS-SD record: instance `<name> <id>`, the port and the TXT records.
+
+    Never the certificate's fingerprint or a pairing code: anyone on the LAN reads these.
+    """
     # A DNS label holds 63 bytes: shorten the name first, then (rarely) the id.
     head = _truncate(config.name, max(0, 62 - len(config.hub_id))).rstrip()
     instance = f"{head} {config.hub_id}" if head else config.hub_id[:63]
@@ -49,6 +54,7 @@ def service_info(config: EmulatorConfig, port: int) -> AsyncServiceInfo:
         "api": config.api_version,
         "name": _truncate(config.name, 250),
         "path": API_PATH,
+        "tls": "1",
     }
     return AsyncServiceInfo(
         SERVICE_TYPE,
@@ -68,7 +74,7 @@ class Advertiser:
         self._config = config
         self._zeroconf: AsyncZeroconf | None = None
         self._info: AsyncServiceInfo | None = None
-        self._announcing: asyncio.Future[None] | None = None
+        self._announcing: asyncio.Future[Any] | None = None
 
     async def start(self, port: int) -> None:
         """Register the service (the bound port is known only now)."""
@@ -78,7 +84,8 @@ class Advertiser:
         self._zeroconf = AsyncZeroconf(interfaces=interfaces, ip_version=version)
         self._info = service_info(self._config, port)
         # Registering returns the task that announces the service a few times.
-        self._announcing = await self._zeroconf.async_register_service(self._info)
+        announcing = await self._zeroconf.async_register_service(self._info)
+        self._announcing = asyncio.ensure_future(announcing)
         _LOGGER.info("advertising %s on %s", self._info.name, interfaces)
 
     async def stop(self) -> None:

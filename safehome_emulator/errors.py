@@ -11,6 +11,8 @@ STATUS_CODES: dict[str, int] = {
     "unsupported": 400,
     "unauthorized": 401,
     "invalid_code": 401,
+    "pairing_closed": 403,
+    "forbidden": 403,
     "not_found": 404,
     "door_open": 409,
     "jammed": 409,

@@ -1,4 +1,4 @@
-"""The push half of the API: the WebSocket event stream (`GET /api/v1/events`).
+"""The push half of the API: the WebSocket event stream (`wss://…/api/v2/events`).
 
 Each connection has a queue of encoded frames and one sender task. Events are encoded
 once by the hub and the same text is queued on every subscribed connection; the
@@ -51,7 +51,7 @@ class Connection:
         self,
         streams: EventStreams,
         ws: web.WebSocketResponse,
-        transport: asyncio.BaseTransport | None,
+        transport: asyncio.Transport | None,
     ) -> None:
         """Wrap an open WebSocket."""
         self._streams = streams
@@ -329,13 +329,14 @@ class EventStreams:
         if kind == "truncated":
             text = buffer[-1][1] if buffer else dumps({"type": "event", "seq": 1, "data": {}})
             return text[: len(text) // 2]
-        return {
+        frames: dict[str, str | bytes] = {
             "not_json": '{"type": "event", this is not JSON',
             "unknown_type": dumps({"type": "x_future_message", "data": {"a": 1}}),
             "missing_fields": dumps({"type": "event", "event": "device_updated"}),
             "oversized": dumps({"type": "x_oversized", "padding": "x" * (MAX_FRAME + 4096)}),
             "binary": b"\x00\xffSafeHome garbage\x00",
-        }[kind]
+        }
+        return frames[kind]
 
     # --- life cycle ------------------------------------------------------------------
 

@@ -10,10 +10,11 @@ import logging
 from time import monotonic_ns
 from typing import Any, Protocol
 
-from .auth import PairingGuard, TokenStore
+from .auth import TokenStore
 from .config import EmulatorConfig
 from .devices import Device, build_device
 from .errors import ApiError
+from .pairing import PairingWindow
 from .util import dumps, new_boot_id, utc_now_iso
 
 _LOGGER = logging.getLogger(__name__)
@@ -37,7 +38,9 @@ class Hub:
         """Create the hub and its configured devices (raises ValueError on a bad device)."""
         self.config = config
         self.tokens = TokenStore()
-        self.pairing = PairingGuard(config.pair_max_failures, config.pair_window)
+        self.pairing = PairingWindow(
+            config.pairing_window, config.pairing_attempts, config.pairing_code
+        )
         self.away_mode = False
         self.boot_id = new_boot_id()
         self.seq = 0

@@ -17,7 +17,10 @@ English and Korean. Elements carry stable `data-testid` attributes for browser t
   door opens only by force, and the lock then reports a forced entry;
 - `hub-{field}` (`name`, `id`, `firmware`, `api_version`, `away_mode`, `boot_id`,
   `last_seq`), `connection`, `fault-{name}`, `activity` (what the page did) and
-  `commands` (the commands the hub received, e.g. from Home Assistant).
+  `commands` (the commands the hub received, e.g. from Home Assistant);
+- the pairing window: `pairing` (`data-open`), `pairing-button` (the hub's pairing
+  button), `pairing-status`, `pairing-code` (shown as `123 456`, raw in `data-value`),
+  `pairing-countdown` (seconds left) and `pairing-attempts` (attempts left).
 """
 
 PAGE = """<!doctype html>
@@ -79,6 +82,11 @@ ol.log li { padding: .2em 0; border-bottom: 1px solid var(--line); }
 ol.log .t { color: var(--muted); font-variant-numeric: tabular-nums; margin-right: .5em; }
 ol.log .err { color: var(--red); font-weight: 600; }
 .empty { color: var(--muted); font-size: .86em; }
+#pairing { margin: 0 0 1em; }
+#pairing[data-open="true"] { border-color: var(--green); box-shadow: 0 0 0 2px var(--green); }
+#pairing .code { font-size: 1.7em; letter-spacing: .08em; font-variant-numeric: tabular-nums; }
+#pairing h2 { font-size: 1.05em; margin: 0 0 .5em; }
+#pairing p { margin: .5em 0 0; }
 </style>
 </head>
 <body>
@@ -96,6 +104,23 @@ ol.log .err { color: var(--red); font-weight: 600; }
     >connecting… · 연결 중…</span>
 </header>
 <main>
+  <div class="panel" id="pairing" data-testid="pairing" data-open="false">
+    <h2>Pairing · 페어링</h2>
+    <div class="row">
+      <button class="primary" data-testid="pairing-button" id="pairing-button"
+        >Press the pairing button · 페어링 버튼 누르기</button>
+      <span data-testid="pairing-status" id="pairing-status">closed · 닫힘</span>
+    </div>
+    <p id="pairing-details" hidden>
+      Code · 코드 <b class="code" data-testid="pairing-code" id="pairing-code"></b>
+      · <span data-testid="pairing-countdown" id="pairing-countdown"></span> s left · 초 남음
+      · <span data-testid="pairing-attempts" id="pairing-attempts"></span> attempts left · 남은
+      시도
+    </p>
+    <p class="empty">Each press opens a pairing window with a new code: enter it in Home
+      Assistant before the time runs out. · 버튼을 누를 때마다 새 코드로 페어링 창이 열립니다:
+      시간이 끝나기 전에 Home Assistant에 입력하세요.</p>
+  </div>
   <div class="grid" id="devices" data-testid="devices"></div>
   <section>
     <h2>Faults · 장애 만들기</h2>
@@ -312,7 +337,26 @@ function show(dd, [text, tone], raw) {
   dd.dataset.value = raw === null || raw === undefined ? "" : String(raw);
 }
 
+function renderPairing(p) {
+  if (!p) return;
+  document.getElementById("pairing").dataset.open = String(p.open);
+  document.getElementById("pairing-details").hidden = !p.open;
+  const status = document.getElementById("pairing-status");
+  status.textContent = p.open ? "open · 열림" : "closed · 닫힘";
+  status.className = p.open ? "v-good" : "";
+  const code = document.getElementById("pairing-code");
+  code.textContent = p.code ? p.code.slice(0, 3) + " " + p.code.slice(3) : "";
+  code.dataset.value = p.code || "";
+  const left = document.getElementById("pairing-countdown");
+  left.textContent = String(Math.ceil(p.seconds_left));
+  left.dataset.value = String(p.seconds_left);
+  const attempts = document.getElementById("pairing-attempts");
+  attempts.textContent = String(p.attempts_left);
+  attempts.dataset.value = String(p.attempts_left);
+}
+
 function render(data) {
+  renderPairing(data.pairing);
   const hub = data.hub;
   for (const f of ["name", "id", "firmware", "api_version", "boot_id", "last_seq"]) {
     const e = document.getElementById("hub-" + f);
@@ -431,6 +475,8 @@ for (const b of document.querySelectorAll("button[data-path]")) {
   b.addEventListener("click", () => post(b.dataset.path,
     b.dataset.body ? JSON.parse(b.dataset.body) : null, b.textContent.trim()));
 }
+document.getElementById("pairing-button").addEventListener("click",
+  () => post("pairing", null, "Pairing button · 페어링 버튼"));
 document.getElementById("garbage").addEventListener("click", () => {
   const kind = document.getElementById("garbage-kind").value;
   post("stream/garbage", {kind}, "Malformed frame (" + kind + ") · 잘못된 프레임");

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 import math
-from typing import Any
+from typing import Any, cast
 
 from .errors import ApiError
 
@@ -38,7 +38,7 @@ def number(
     """Return a finite number within [low, high]."""
     given, value = _lookup(params, key, default, code)
     if not given:
-        return value
+        return cast("float", value)
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
@@ -61,7 +61,7 @@ def integer(
     """Return an integer within [low, high] (a float with no fraction is accepted)."""
     given, value = _lookup(params, key, default, code)
     if not given:
-        return value
+        return cast("int", value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -75,7 +75,7 @@ def boolean(
     """Return a boolean."""
     given, value = _lookup(params, key, default, code)
     if not given:
-        return value
+        return cast("bool", value)
     if not isinstance(value, bool):
         raise ApiError(code, f"parameter {key!r} must be true or false")
     return value
@@ -92,7 +92,7 @@ def choice(
     """Return one of the allowed strings."""
     given, value = _lookup(params, key, default, code)
     if not given:
-        return value
+        return cast("str", value)
     if value not in allowed or not isinstance(value, str):
         raise ApiError(code, f"parameter {key!r} must be one of {', '.join(sorted(allowed))}")
     return value
@@ -109,7 +109,7 @@ def text(
     """Return a string of at most `max_length` characters."""
     given, value = _lookup(params, key, default, code)
     if not given:
-        return value
+        return cast("str | None", value)
     if not isinstance(value, str) or len(value) > max_length:
         raise ApiError(code, f"parameter {key!r} must be a string of at most {max_length} chars")
     return value

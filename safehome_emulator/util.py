@@ -37,6 +37,11 @@ def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
+def new_session_id() -> str:
+    """Return an opaque pairing session id: 32 characters from [A-Za-z0-9_-]."""
+    return secrets.token_urlsafe(24)
+
+
 def is_valid_id(value: object) -> bool:
     """Return whether `value` is a valid hub or device identifier."""
     return isinstance(value, str) and ID_RE.match(value) is not None

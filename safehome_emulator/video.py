@@ -55,7 +55,7 @@ class TsEncoder:
     def encode(self, image: Image.Image) -> bytes:
         """Encode one frame; return the MPEG-TS bytes it produced."""
         with self._lock:
-            frame = av.VideoFrame.from_image(image)
+            frame = av.VideoFrame.from_image(image)  # type: ignore[no-untyped-call]
             frame.pts = self._pts
             frame.time_base = self._time_base
             self._pts += 1

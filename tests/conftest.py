@@ -49,14 +49,23 @@ class Control:
         return (await self.get("/log"))["commands"]
 
 
+def pinned(emulator: Emulator) -> aiohttp.Fingerprint:
+    """What aiohttp needs to talk to the emulator's API: its certificate's fingerprint."""
+    return aiohttp.Fingerprint(bytes.fromhex(emulator.fingerprint))
+
+
 @asynccontextmanager
 async def running_emulator(**overrides: Any) -> AsyncIterator[Emulator]:
-    """Run an emulator (the default Seoul kit) on a free loopback port, control surface on."""
+    """Run an emulator (the default Seoul kit) on free loopback ports, control surface on.
+
+    The pairing code is the fixed development one (the window still has to be opened).
+    """
     settings: dict[str, Any] = {
         "host": "127.0.0.1",
         "port": 0,
         "pairing_code": PAIRING_CODE,
         "control": True,
+        "control_port": 0,
         "zeroconf": False,
     }
     emu = Emulator(**(settings | overrides))
@@ -86,7 +95,7 @@ async def emulator(
 async def control(emulator: Emulator) -> AsyncIterator[Control]:
     """A client for the emulator's control surface."""
     async with aiohttp.ClientSession() as session:
-        yield Control(session, emulator.url)
+        yield Control(session, emulator.control_url)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, Platform
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.start import async_at_started
@@ -11,11 +12,17 @@ from homeassistant.helpers.typing import ConfigType
 
 from .api import SafeHomeClient
 from .blueprints import async_setup_blueprints
-from .const import DOMAIN
+from .const import CONF_FINGERPRINT, DOMAIN
 from .coordinator import SafeHomeCoordinator
 from .data import SafeHomeConfigEntry, SafeHomeData
 from .entity import device_identifier, hub_device_info
-from .issues import async_check_api_version, async_delete_issues, async_watch_api_version
+from .issues import (
+    async_check_api_version,
+    async_delete_issues,
+    async_delete_pairing_issues,
+    async_report_secure_link_required,
+    async_watch_api_version,
+)
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [
@@ -49,14 +56,21 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> bool:
     """Connect to a hub, load its devices and follow its event stream."""
+    if not entry.data.get(CONF_FINGERPRINT):
+        # Paired over the old plain-HTTP API: its token must never cross the network
+        # again. Pair anew (re-authentication) over the secure link.
+        async_report_secure_link_required(hass, entry)
+        raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="secure_link")
     client = SafeHomeClient(
         entry.data[CONF_HOST],
         entry.data[CONF_PORT],
         async_get_clientsession(hass),
         token=entry.data[CONF_TOKEN],
+        fingerprint=entry.data[CONF_FINGERPRINT],
     )
     coordinator = SafeHomeCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
+    async_delete_pairing_issues(hass, entry)
     async_check_api_version(hass, entry, coordinator.data.hub)
     entry.async_on_unload(async_watch_api_version(hass, entry, coordinator))
     entry.runtime_data = SafeHomeData(client=client, coordinator=coordinator)

@@ -6,16 +6,24 @@ from collections.abc import Mapping
 import math
 from typing import Any
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
 from homeassistant.const import CONF_CODE, CONF_HOST, CONF_PORT, CONF_TOKEN
+from homeassistant.core import callback
 from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
     TextSelector,
     TextSelectorConfig,
+    TextSelectorType,
 )
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 import voluptuous as vol
@@ -26,10 +34,23 @@ from .api import (
     SafeHomeAuthenticationError,
     SafeHomeClient,
     SafeHomeError,
+    SafeHomeIdentityError,
+    SafeHomePairingClosedError,
     SafeHomeProtocolError,
     SafeHomeRateLimitedError,
+    SafeHomeTlsError,
 )
-from .const import CLIENT_NAME, DEFAULT_PORT, DOMAIN, MIN_API_VERSION
+from .const import (
+    CLIENT_NAME,
+    CONF_FINGERPRINT,
+    CONF_UNLOCK_CODE,
+    DEFAULT_PORT,
+    DOMAIN,
+    MIN_API_VERSION,
+)
+from .unlock_code import CODE_RE, hash_code
+
+CONF_REMOVE_UNLOCK_CODE = "remove_unlock_code"
 
 PAIR_SCHEMA = vol.Schema(
     {vol.Required(CONF_CODE): TextSelector(TextSelectorConfig(autocomplete="one-time-code"))}
@@ -76,18 +97,31 @@ class SafeHomeConfigFlow(ConfigFlow, domain=DOMAIN):
     _hub_id: str
     _name: str
 
-    def _client(self, host: str | None = None, port: int | None = None) -> SafeHomeClient:
+    def _client(
+        self, host: str | None = None, port: int | None = None, fingerprint: str | None = None
+    ) -> SafeHomeClient:
         """Return a client (without a token) for the hub being set up."""
         return SafeHomeClient(
-            host or self._host, port or self._port, async_get_clientsession(self.hass)
+            host or self._host,
+            port or self._port,
+            async_get_clientsession(self.hass),
+            fingerprint=fingerprint,
         )
 
     async def _async_fetch_info(
-        self, user_input: dict[str, Any], errors: dict[str, str]
+        self, user_input: dict[str, Any], errors: dict[str, str], fingerprint: str | None = None
     ) -> Info | None:
-        """Ask the address the user typed who it is; fill `errors` if that fails."""
+        """Ask the address the user typed who it is; fill `errors` if that fails.
+
+        With the fingerprint of a paired hub, only that hub's certificate is accepted.
+        """
+        client = self._client(user_input[CONF_HOST], user_input[CONF_PORT], fingerprint)
         try:
-            return await self._client(user_input[CONF_HOST], user_input[CONF_PORT]).info()
+            return await client.info()
+        except SafeHomeIdentityError:
+            errors[CONF_HOST] = "identity_mismatch"
+        except SafeHomeTlsError:
+            errors[CONF_HOST] = "not_secure"
         except SafeHomeProtocolError:
             errors[CONF_HOST] = "not_a_hub"
         except SafeHomeError:  # unreachable, or a hub answering 503 while it restarts
@@ -148,8 +182,17 @@ class SafeHomeConfigFlow(ConfigFlow, domain=DOMAIN):
         except SafeHomeRateLimitedError as err:
             errors["base"] = "rate_limited"
             placeholders["retry_after"] = str(max(1, math.ceil(err.retry_after)))
-        except SafeHomeAuthenticationError:
-            errors[CONF_CODE] = "invalid_code"
+        except SafeHomePairingClosedError:
+            errors["base"] = "pairing_closed"
+        except SafeHomeIdentityError:
+            # The answer did not prove the hub knows the code: someone in the middle.
+            errors["base"] = "identity_not_verified"
+        except SafeHomeAuthenticationError as err:
+            attempts_left = getattr(err, "attempts_left", None)
+            if attempts_left == 0:
+                errors["base"] = "pairing_attempts_used"
+            else:
+                errors[CONF_CODE] = "invalid_code"
         except SafeHomeError:
             errors["base"] = "cannot_connect"
         else:
@@ -171,7 +214,12 @@ class SafeHomeConfigFlow(ConfigFlow, domain=DOMAIN):
         ):
             return self.async_create_entry(
                 title=result.hub.name,
-                data={CONF_HOST: self._host, CONF_PORT: self._port, CONF_TOKEN: result.token},
+                data={
+                    CONF_HOST: self._host,
+                    CONF_PORT: self._port,
+                    CONF_TOKEN: result.token,
+                    CONF_FINGERPRINT: result.fingerprint,
+                },
             )
         return self.async_show_form(
             step_id="pair",
@@ -197,7 +245,8 @@ class SafeHomeConfigFlow(ConfigFlow, domain=DOMAIN):
             result := await self._async_pair(user_input, errors, placeholders)
         ):
             return self.async_update_reload_and_abort(
-                self._get_reauth_entry(), data_updates={CONF_TOKEN: result.token}
+                self._get_reauth_entry(),
+                data_updates={CONF_TOKEN: result.token, CONF_FINGERPRINT: result.fingerprint},
             )
         return self.async_show_form(
             step_id="reauth_confirm",
@@ -214,7 +263,8 @@ class SafeHomeConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             user_input[CONF_HOST] = user_input[CONF_HOST].strip()
-            if info := await self._async_fetch_info(user_input, errors):
+            fingerprint = entry.data.get(CONF_FINGERPRINT)
+            if info := await self._async_fetch_info(user_input, errors, fingerprint):
                 # Only this hub may ever receive the entry's token.
                 await self.async_set_unique_id(info.id, raise_on_progress=False)
                 self._abort_if_unique_id_mismatch(reason="wrong_hub")
@@ -234,4 +284,44 @@ class SafeHomeConfigFlow(ConfigFlow, domain=DOMAIN):
             data_schema=_address_schema(user_input[CONF_HOST], user_input[CONF_PORT]),
             errors=errors,
             description_placeholders={"name": entry.title},
+        )
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> SafeHomeOptionsFlow:
+        """Return the options flow (the unlock code)."""
+        return SafeHomeOptionsFlow()
+
+
+class SafeHomeOptionsFlow(OptionsFlowWithReload):
+    """Set, change or remove the code asked for before unlocking from Home Assistant."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for a new unlock code (never shows the current one)."""
+        errors: dict[str, str] = {}
+        options = dict(self.config_entry.options)
+        has_code = CONF_UNLOCK_CODE in options
+        if user_input is not None:
+            code = str(user_input.get(CONF_UNLOCK_CODE) or "").strip()
+            if has_code and user_input.get(CONF_REMOVE_UNLOCK_CODE):
+                options.pop(CONF_UNLOCK_CODE)
+                return self.async_create_entry(data=options)
+            if code and not CODE_RE.match(code):
+                errors[CONF_UNLOCK_CODE] = "invalid_unlock_code"
+            elif code:
+                options[CONF_UNLOCK_CODE] = await self.hass.async_add_executor_job(hash_code, code)
+                return self.async_create_entry(data=options)
+            else:
+                return self.async_create_entry(data=options)
+        fields: dict[vol.Marker, Any] = {
+            vol.Optional(CONF_UNLOCK_CODE): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="new-password")
+            )
+        }
+        if has_code:
+            fields[vol.Optional(CONF_REMOVE_UNLOCK_CODE, default=False)] = BooleanSelector()
+        return self.async_show_form(
+            step_id="init",
+            data_schema=vol.Schema(fields),
+            errors=errors,
         )

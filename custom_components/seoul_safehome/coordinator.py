@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+import homeassistant.util.dt as dt_util
 
 from .api import (
     Device,
@@ -20,9 +22,11 @@ from .api import (
     SafeHomeConnectionError,
     SafeHomeError,
     SafeHomeEventStream,
+    SafeHomeIdentityError,
 )
 from .const import DOMAIN, LOGGER
 from .data import SafeHomeConfigEntry
+from .issues import async_report_identity_changed
 
 type EventListener = Callable[[Event], None]
 
@@ -83,6 +87,11 @@ class SafeHomeCoordinator(DataUpdateCoordinator[SafeHomeState]):
         try:
             hub = await self.client.hub()
             devices = await self.client.devices()
+        except SafeHomeIdentityError as err:
+            async_report_identity_changed(self.hass, self.config_entry)
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="identity_changed"
+            ) from err
         except SafeHomeAuthenticationError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="invalid_auth"
@@ -130,6 +139,22 @@ class SafeHomeCoordinator(DataUpdateCoordinator[SafeHomeState]):
             listeners.remove(listener)
 
         return remove
+
+    @callback
+    def async_fire_local_event(self, device_id: str, name: str, data: dict[str, Any]) -> None:
+        """Tell a device's listeners of something Home Assistant itself saw (seq 0).
+
+        Used for a wrong unlock code; its time is now on the hub's clock.
+        """
+        event = Event(
+            seq=0,
+            time=dt_util.utcnow() + self._stream.clock_offset,
+            event=EventName(name),
+            device_id=device_id,
+            data=data,
+        )
+        for listener in tuple(self._event_listeners.get(device_id, ())):
+            listener(event)
 
     @callback
     def _handle_event(self, event: Event) -> None:
@@ -181,6 +206,8 @@ class SafeHomeCoordinator(DataUpdateCoordinator[SafeHomeState]):
     @callback
     def _handle_disconnected(self, error: Exception | None) -> None:
         """Mark the link down (once); ask for a new pairing if the token was refused."""
+        if isinstance(error, SafeHomeIdentityError):
+            async_report_identity_changed(self.hass, self.config_entry)
         if isinstance(error, SafeHomeAuthenticationError):
             self.config_entry.async_start_reauth(self.hass)
         if not self._link_lost_logged:

@@ -11,13 +11,15 @@ from homeassistant.core import HomeAssistant
 
 from .api import SafeHomeError
 from .api.const import CAP_STREAM
+from .const import CONF_UNLOCK_CODE
 from .data import SafeHomeConfigEntry
 
-# Every field that may carry a secret: the bearer token, pairing codes and the stream
-# URLs with their access keys (today's and any a newer hub may add).
+# Every field that may carry a secret: the bearer token, pairing codes, the unlock code's
+# hash and the stream URLs with their access keys (today's and any a newer hub may add).
 TO_REDACT: frozenset[str] = frozenset(
     {
         CONF_TOKEN,
+        CONF_UNLOCK_CODE,
         "access",
         "access_key",
         "code",

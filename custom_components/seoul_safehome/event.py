@@ -27,7 +27,7 @@ from .api import (
     EventName,
     LockActivity,
 )
-from .const import LOGGER
+from .const import EVENT_WRONG_CODE, LOGGER
 from .coordinator import SafeHomeCoordinator
 from .data import SafeHomeConfigEntry
 from .entity import SafeHomeEntity, async_add_device_entities
@@ -124,7 +124,8 @@ DESCRIPTIONS: tuple[SafeHomeEventEntityDescription, ...] = (
     SafeHomeEventEntityDescription(
         key="lock_activity",
         translation_key="lock_activity",
-        event_types=[activity.value for activity in LockActivity],
+        # Plus a wrong unlock code typed in Home Assistant (reported by the lock entity).
+        event_types=[*(activity.value for activity in LockActivity), EVENT_WRONG_CODE],
         exists_fn=lambda device: (
             device.has("activity") and isinstance(device.state, DoorLockState)
         ),

@@ -1,15 +1,26 @@
-"""Repair issues: tell the user about a hub whose API version this integration cannot use."""
+"""Repair issues: an unsupported hub API, a pairing that must be renewed, a changed hub."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import issue_registry as ir
 
 from .api import Info
-from .const import DOMAIN, ISSUE_API_VERSION, MIN_API_VERSION, SUPPORTED_API_MAJOR
-from .coordinator import SafeHomeCoordinator
+from .const import (
+    DOMAIN,
+    ISSUE_API_VERSION,
+    ISSUE_IDENTITY_CHANGED,
+    ISSUE_SECURE_LINK,
+    MIN_API_VERSION,
+    SUPPORTED_API_MAJOR,
+)
 from .data import SafeHomeConfigEntry
+
+if TYPE_CHECKING:
+    from .coordinator import SafeHomeCoordinator
 
 MIN_API_VERSION_TEXT = ".".join(str(part) for part in MIN_API_VERSION)
 
@@ -73,7 +84,47 @@ def async_watch_api_version(
     return coordinator.async_add_listener(check)
 
 
+def _pairing_issue_id(kind: str, entry: SafeHomeConfigEntry) -> str:
+    return f"{kind}_{entry.entry_id}"
+
+
+@callback
+def async_report_secure_link_required(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> None:
+    """Tell the user that a hub paired over the old plain-HTTP link must be paired again."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        _pairing_issue_id(ISSUE_SECURE_LINK, entry),
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=ISSUE_SECURE_LINK,
+        translation_placeholders={"name": entry.title},
+    )
+
+
+@callback
+def async_report_identity_changed(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> None:
+    """Tell the user that the hub's certificate is not the one paired with."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        _pairing_issue_id(ISSUE_IDENTITY_CHANGED, entry),
+        is_fixable=False,
+        severity=ir.IssueSeverity.CRITICAL,
+        translation_key=ISSUE_IDENTITY_CHANGED,
+        translation_placeholders={"name": entry.title},
+    )
+
+
+@callback
+def async_delete_pairing_issues(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> None:
+    """Delete the pairing issues (the hub was reached with the pairing kept)."""
+    for kind in (ISSUE_SECURE_LINK, ISSUE_IDENTITY_CHANGED):
+        ir.async_delete_issue(hass, DOMAIN, _pairing_issue_id(kind, entry))
+
+
 @callback
 def async_delete_issues(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> None:
     """Delete an entry's repair issues (the entry is being removed)."""
     ir.async_delete_issue(hass, DOMAIN, api_version_issue_id(entry))
+    async_delete_pairing_issues(hass, entry)

@@ -21,21 +21,24 @@ from custom_components.seoul_safehome.api import (
     SafeHomeEventStream,
     client as client_module,
 )
-from tests.conftest import PAIRING_CODE
+from custom_components.seoul_safehome.api.pairing import ClientPairing
 from tests.schema import assert_valid
 
 from .fakehub import FakeHub
 
 _DEVICE_PATH = re.compile(r"^/devices/[^/]+$")
 _DEVICE_SUB = re.compile(r"^/devices/[^/]+/(commands|stream)$")
+REQUEST_SCHEMAS = {"/pair/start": "PairStart", "/pair/finish": "PairFinish"}
 
 
 def response_schema(path: str) -> str:
-    """The schema name of a JSON answer to `path` (relative to /api/v1)."""
+    """The schema name of a JSON answer to `path` (relative to /api/v2)."""
     if path in ("/info",):
         return "Info"
-    if path == "/pair":
-        return "PairResponse"
+    if path == "/pair/start":
+        return "PairChallenge"
+    if path == "/pair/finish":
+        return "PairSealed"
     if path in ("/hub", "/hub/commands"):
         return "Hub"
     if path == "/devices":
@@ -53,6 +56,7 @@ class Capture:
 
     requests: list[tuple[str, str, bytes]] = field(default_factory=list)
     responses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    sealed: list[bytes] = field(default_factory=list)  # opened pairing answers
     errors: list[bytes] = field(default_factory=list)
     ws_sent: list[str] = field(default_factory=list)
     ws_received: list[str] = field(default_factory=list)
@@ -65,7 +69,7 @@ class Capture:
         for method, path, body in self.requests:
             if not body or body in self.unchecked_bodies:
                 continue
-            name = "PairRequest" if path.endswith("/pair") else "CommandRequest"
+            name = REQUEST_SCHEMAS.get(path, "CommandRequest")
             assert method == "POST", (method, path)
             assert_valid(name, json.loads(body))
         for text in self.ws_sent:
@@ -73,6 +77,8 @@ class Capture:
             assert_valid("Subscribe" if frame["type"] == "subscribe" else "Ping", frame)
         for path, answer in self.responses:
             assert_valid(response_schema(path), answer)
+        for plaintext in self.sealed:
+            assert_valid("PairSealedPlaintext", json.loads(plaintext))
         for body in self.errors:
             assert_valid("Error", json.loads(body))
         if not self.garbage_expected:
@@ -102,14 +108,19 @@ def capture(monkeypatch: pytest.MonkeyPatch) -> Iterator[Capture]:
         cap.ws_received.append(data)
         await handle_text(self, data)
 
-    request_json = SafeHomeClient._request_json
+    json_object = client_module._json_object
 
-    async def capturing_request_json(
-        self: Any, method: str, path: str, *, body: Any = None, auth: bool = True
-    ) -> dict[str, Any]:
-        answer = await request_json(self, method, path, body=body, auth=auth)
-        cap.responses.append((path, answer))
+    def capturing_json_object(response: Any, what: str) -> dict[str, Any]:
+        answer = json_object(response, what)
+        cap.responses.append((what.split(" ", 1)[1], answer))
         return answer
+
+    open_sealed = ClientPairing.open
+
+    def capturing_open(self: Any, nonce: bytes, sealed: bytes) -> bytes:
+        plaintext = open_sealed(self, nonce, sealed)
+        cap.sealed.append(plaintext)
+        return plaintext
 
     error_from_response = client_module.error_from_response
 
@@ -121,7 +132,8 @@ def capture(monkeypatch: pytest.MonkeyPatch) -> Iterator[Capture]:
 
     monkeypatch.setattr(aiohttp.ClientWebSocketResponse, "send_str", capturing_send_str)
     monkeypatch.setattr(SafeHomeEventStream, "_handle_text", capturing_handle_text)
-    monkeypatch.setattr(SafeHomeClient, "_request_json", capturing_request_json)
+    monkeypatch.setattr(client_module, "_json_object", capturing_json_object)
+    monkeypatch.setattr(ClientPairing, "open", capturing_open)
     monkeypatch.setattr(client_module, "error_from_response", capturing_error_from_response)
     yield cap
     cap.check()
@@ -136,7 +148,7 @@ async def session(capture: Capture) -> AsyncIterator[aiohttp.ClientSession]:
         _ctx: SimpleNamespace,
         params: aiohttp.TraceRequestChunkSentParams,
     ) -> None:
-        path = params.url.path.removeprefix("/api/v1")
+        path = params.url.path.removeprefix("/api/v2")
         capture.requests.append((params.method, path, params.chunk))
 
     trace = aiohttp.TraceConfig()
@@ -145,11 +157,21 @@ async def session(capture: Capture) -> AsyncIterator[aiohttp.ClientSession]:
         yield sess
 
 
+async def open_window(emulator: Any) -> str:
+    """Press the emulator's pairing button; return the window's code."""
+    code = emulator.open_pairing_window()
+    if inspect.isawaitable(code):
+        code = await code
+    assert isinstance(code, str)
+    return code
+
+
 @pytest.fixture
 async def client(emulator: Any, session: aiohttp.ClientSession) -> SafeHomeClient:
-    """A client paired with the emulator."""
+    """A client paired with the emulator (through its pairing window, SPAKE2 and all)."""
     api = SafeHomeClient("127.0.0.1", emulator.port, session, request_timeout=5.0)
-    await api.pair(PAIRING_CODE, "pytest")
+    await api.pair(await open_window(emulator), "pytest")
+    assert api.fingerprint == emulator.fingerprint
     return api
 
 
@@ -252,7 +274,7 @@ async def fake_hub(socket_enabled: None) -> AsyncIterator[FakeHub]:
     fake = FakeHub()
     runner = web.AppRunner(fake.app, shutdown_timeout=0.1)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=fake.ssl_context)
     await site.start()
     fake.port = runner.addresses[0][1]
     try:
@@ -264,9 +286,16 @@ async def fake_hub(socket_enabled: None) -> AsyncIterator[FakeHub]:
 
 @pytest.fixture
 async def fake_client(fake_hub: FakeHub) -> AsyncIterator[SafeHomeClient]:
-    """A client of the scripted hub, with a short request timeout."""
+    """A client paired with the scripted hub (its certificate pinned), short request timeout."""
     async with aiohttp.ClientSession() as sess:
-        yield SafeHomeClient("127.0.0.1", fake_hub.port, sess, token="t" * 40, request_timeout=0.3)
+        yield SafeHomeClient(
+            "127.0.0.1",
+            fake_hub.port,
+            sess,
+            token="t" * 40,
+            fingerprint=fake_hub.fingerprint,
+            request_timeout=0.3,
+        )
 
 
 @pytest.fixture

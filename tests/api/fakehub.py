@@ -1,18 +1,23 @@
 """A scripted, misbehaving hub on loopback for the paths the emulator never takes.
 
 The emulator follows the protocol; these tests need a server that breaks it (malformed
-answers, missing welcomes, gaps, odd close codes). It is a real aiohttp server on
-127.0.0.1, not an HTTP mock.
+answers, missing welcomes, gaps, odd close codes, a pairing that does not verify). It is a
+real aiohttp server on 127.0.0.1 serving HTTPS with a self-signed certificate of its own
+(tests/api/tls.py), not an HTTP mock.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 import json
+import ssl
 from typing import Any
 
 from aiohttp import web
+
+from .tls import Certificate, make_certificate
 
 type WsScript = Callable[["FakeWs"], Awaitable[None]]
 
@@ -26,7 +31,7 @@ def info(**extra: Any) -> dict[str, Any]:
         "model": "SH-FAKE",
         "manufacturer": "Test",
         "firmware": "0.0.1",
-        "api_version": "1.0",
+        "api_version": "2.0",
         **extra,
     }
 
@@ -54,7 +59,7 @@ def welcome(boot_id: str = "b-1", last_seq: int = 0, **extra: Any) -> dict[str, 
     return {
         "type": "welcome",
         "hub_id": "shub-fake",
-        "api_version": "1.0",
+        "api_version": "2.0",
         "boot_id": boot_id,
         "last_seq": last_seq,
         "heartbeat_interval": 10,
@@ -94,10 +99,26 @@ class FakeWs:
         await self.ws.close(code=code)
 
 
+@dataclass(frozen=True)
+class Seen:
+    """A request that reached the hub's HTTP layer."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+
+
 class FakeHub:
-    """REST answers set per path; event-stream connections run scripts in turn."""
+    """REST answers set per path; event-stream connections run scripts in turn.
+
+    Serves TLS with its own certificate (`fingerprint`); `swap_certificate()` makes new
+    connections see another one. `seen` lists every request that got through TLS.
+    """
 
     def __init__(self) -> None:
+        self.certificate: Certificate = make_certificate()
+        self.ssl_context: ssl.SSLContext = self.certificate.server_context()
+        self.seen: list[Seen] = []
         self.rest: dict[str, Callable[[web.Request], Awaitable[web.StreamResponse]]] = {}
         self.scripts: list[WsScript] = []
         self.ws_status: list[int] = []  # refuse the upgrade with these statuses first
@@ -107,6 +128,16 @@ class FakeHub:
         self.connections = 0
         self.port = 0
         self.released = asyncio.Event()  # set at teardown: stalled handlers return
+
+    @property
+    def fingerprint(self) -> str:
+        """The fingerprint of the certificate the hub shows now."""
+        return self.certificate.fingerprint
+
+    def swap_certificate(self) -> None:
+        """Show a new certificate on every connection from now on (open ones keep theirs)."""
+        self.certificate = make_certificate()
+        self.certificate.load_into(self.ssl_context)
 
     async def _stall(self) -> None:
         """Leave a request unanswered until the test is over."""
@@ -139,7 +170,7 @@ class FakeHub:
         self.rest[path] = handler
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
-        path = request.path.removeprefix("/api/v1")
+        path = request.path.removeprefix("/api/v2")
         handler = self.rest.get(path)
         if handler is None:
             return web.Response(status=404)
@@ -168,9 +199,18 @@ class FakeHub:
             await ws.close()
         return ws
 
+    @web.middleware
+    async def _record(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        self.seen.append(Seen(request.method, request.path, dict(request.headers)))
+        return await handler(request)
+
     @property
     def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_get("/api/v1/events", self._events)
+        app = web.Application(middlewares=[self._record])
+        app.router.add_get("/api/v2/events", self._events)
         app.router.add_route("*", "/{tail:.*}", self._rest)
         return app

@@ -27,11 +27,13 @@ from custom_components.seoul_safehome.api import (
     SafeHomeCommandError,
     SafeHomeConnectionError,
     SafeHomeError,
-    SafeHomeRateLimitedError,
+    SafeHomeIdentityError,
+    SafeHomePairingClosedError,
 )
 from tests.conftest import PAIRING_CODE
 
-from .conftest import Capture, wait_until
+from .conftest import Capture, StreamFactory, open_window, wait_until
+from .relay import TlsRelay
 
 
 async def lock_state(control: Any, device_id: str = "lock-1") -> str:
@@ -56,44 +58,87 @@ def free_port() -> int:
 
 async def test_info_needs_no_token(emulator: Any, session: aiohttp.ClientSession) -> None:
     api = SafeHomeClient("127.0.0.1", emulator.port, session)
-    info = await api.info()
+    info = await api.info()  # unpinned: nothing is known of the hub yet
     assert isinstance(info, Info)
-    assert info.api_version_tuple[0] == 1
+    assert info.api_version_tuple[0] == 2
     assert info.api_supported
-    assert api.base_url == f"http://127.0.0.1:{emulator.port}/api/v1"
+    assert api.base_url == f"https://127.0.0.1:{emulator.port}/api/v2"
+    assert api.events_url == f"wss://127.0.0.1:{emulator.port}/api/v2/events"
     assert api.host == "127.0.0.1"
     assert api.port == emulator.port
     assert api.session is session
+    assert api.fingerprint is None
+    pinned = SafeHomeClient("127.0.0.1", emulator.port, session, fingerprint=emulator.fingerprint)
+    assert await pinned.info() == info
 
 
 async def test_pair(emulator: Any, session: aiohttp.ClientSession) -> None:
     api = SafeHomeClient("127.0.0.1", emulator.port, session)
     assert api.token is None
     assert "token=None" in repr(api)
-    result = await api.pair(PAIRING_CODE, "pytest")
+    result = await api.pair(await open_window(emulator), "pytest")
     assert api.token == result.token
+    assert api.fingerprint == result.fingerprint == emulator.fingerprint
     assert 32 <= len(result.token) <= 256
     assert result.hub.id == (await api.info()).id
     assert result.token not in repr(result)
     assert result.token not in repr(api)
+    assert result.fingerprint in repr(result)
     assert isinstance(await api.hub(), Hub)
+    assert not emulator.pairing_open  # a successful pairing closes the window
 
 
 async def test_pair_accepts_spaces_and_dashes(
     emulator: Any, session: aiohttp.ClientSession
 ) -> None:
     api = SafeHomeClient("127.0.0.1", emulator.port, session)
-    await api.pair("123-456 ")
+    code = await open_window(emulator)
+    await api.pair(f"{code[:3]}-{code[3:]} ")
     assert api.token
 
 
 async def test_pair_wrong_code(emulator: Any, session: aiohttp.ClientSession) -> None:
     api = SafeHomeClient("127.0.0.1", emulator.port, session)
+    code = await open_window(emulator)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     with pytest.raises(SafeHomeAuthenticationError) as err:
-        await api.pair("000000")
-    assert not isinstance(err.value, SafeHomeRateLimitedError)
+        await api.pair(wrong)
+    assert type(err.value) is SafeHomeAuthenticationError
     assert err.value.code == "invalid_code"
     assert err.value.status == 401
+    assert err.value.attempts_left == 2
+    assert api.token is None
+    assert api.fingerprint is None
+    await api.pair(code)  # the window is still open: the right code works
+    assert api.token
+
+
+async def test_pair_window_closes_after_three_wrong_codes(
+    emulator: Any, session: aiohttp.ClientSession
+) -> None:
+    api = SafeHomeClient("127.0.0.1", emulator.port, session)
+    code = await open_window(emulator)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for left in (2, 1, 0):
+        with pytest.raises(SafeHomeAuthenticationError) as err:
+            await api.pair(wrong)
+        assert err.value.attempts_left == left
+    with pytest.raises(SafeHomePairingClosedError) as closed:
+        await api.pair(code)  # even the right code: the window is closed
+    assert closed.value.code == "pairing_closed"
+    assert closed.value.status == 403
+    assert api.token is None
+
+
+async def test_pair_window_not_open(emulator: Any, session: aiohttp.ClientSession) -> None:
+    api = SafeHomeClient("127.0.0.1", emulator.port, session)
+    assert not emulator.pairing_open
+    with pytest.raises(SafeHomePairingClosedError) as err:
+        await api.pair(PAIRING_CODE)
+    assert err.value.code == "pairing_closed"
+    assert err.value.status == 403
+    assert "pairing button" in str(err.value)
+    assert not isinstance(err.value, SafeHomeAuthenticationError)
     assert api.token is None
 
 
@@ -101,27 +146,62 @@ async def test_pair_malformed_code_is_refused_locally(
     emulator: Any, session: aiohttp.ClientSession, capture: Capture
 ) -> None:
     api = SafeHomeClient("127.0.0.1", emulator.port, session)
-    for code in ("12345", "abcdef", "1234567", ""):
+    code = await open_window(emulator)
+    for bad in ("12345", "abcdef", "1234567", "", "１２３４５６"):
         with pytest.raises(SafeHomeAuthenticationError) as err:
-            await api.pair(code)
+            await api.pair(bad)
         assert err.value.code == "invalid_code"
         assert err.value.status is None
+        assert err.value.attempts_left is None
     assert capture.requests == []  # nothing sent: no attempt spent
-    await api.pair(PAIRING_CODE)
+    await api.pair(code)
 
 
-async def test_pair_rate_limited(emulator: Any, session: aiohttp.ClientSession) -> None:
-    api = SafeHomeClient("127.0.0.1", emulator.port, session)
-    for _ in range(5):
-        with pytest.raises(SafeHomeAuthenticationError):
-            await api.pair("999999")
-    for code in ("999999", PAIRING_CODE):  # even the right code is refused now
-        with pytest.raises(SafeHomeRateLimitedError) as err:
-            await api.pair(code)
-        assert err.value.code == "rate_limited"
-        assert err.value.status == 429
-        assert 0 < err.value.retry_after <= 60
-    assert api.token is None
+async def test_pair_through_a_man_in_the_middle(
+    emulator: Any, session: aiohttp.ClientSession
+) -> None:
+    """An impostor that relays to the real hub with its own certificate is found out.
+
+    It knows no code, so the hub's confirmation covers the hub's certificate, not the one
+    the client sees: the client keeps nothing, and the relay saw no token in clear.
+    """
+    relay = TlsRelay(emulator.port)
+    await relay.start()
+    try:
+        api = SafeHomeClient("127.0.0.1", relay.port, session)
+        with pytest.raises(SafeHomeIdentityError) as err:
+            await api.pair(await open_window(emulator))
+        assert isinstance(err.value, SafeHomeAuthenticationError)
+        assert "intercepted" in str(err.value)
+        assert api.token is None
+        assert api.fingerprint is None
+        assert b"/api/v2/pair/finish" in relay.seen  # it relayed, and learnt nothing usable
+        assert b"Authorization" not in relay.seen
+    finally:
+        await relay.stop()
+
+
+async def test_paired_client_refuses_the_man_in_the_middle(
+    client: SafeHomeClient, emulator: Any
+) -> None:
+    """A paired client sent to an impostor (spoofed address) sends it nothing."""
+    relay = TlsRelay(emulator.port)
+    await relay.start()
+    try:
+        moved = SafeHomeClient(
+            "127.0.0.1",
+            relay.port,
+            client.session,
+            token=client.token,
+            fingerprint=client.fingerprint,
+        )
+        with pytest.raises(SafeHomeIdentityError):
+            await moved.hub()
+        with pytest.raises(SafeHomeIdentityError):
+            await moved.unlock("lock-1")
+        assert relay.seen == b""  # the TLS handshake failed its check: not one byte of HTTP
+    finally:
+        await relay.stop()
 
 
 async def test_hub(client: SafeHomeClient, control: Any) -> None:
@@ -414,15 +494,24 @@ async def test_invalid_device_id_is_not_sent(client: SafeHomeClient, device_id: 
 
 
 async def test_error_unauthorized(client: SafeHomeClient, control: Any) -> None:
-    bad = SafeHomeClient("127.0.0.1", client.port, client.session, token="x" * 40)
+    fingerprint = client.fingerprint
+    bad = SafeHomeClient(
+        "127.0.0.1", client.port, client.session, token="x" * 40, fingerprint=fingerprint
+    )
     with pytest.raises(SafeHomeAuthenticationError) as err:
         await bad.hub()
     assert err.value.code == "unauthorized"
     assert err.value.status == 401
 
-    no_token = SafeHomeClient("127.0.0.1", client.port, client.session)
-    with pytest.raises(SafeHomeAuthenticationError):
+    no_token = SafeHomeClient("127.0.0.1", client.port, client.session, fingerprint=fingerprint)
+    with pytest.raises(SafeHomeAuthenticationError) as err:
         await no_token.devices()
+    assert err.value.status == 401
+
+    unpinned = SafeHomeClient("127.0.0.1", client.port, client.session, token=client.token)
+    with pytest.raises(SafeHomeAuthenticationError) as err:
+        await unpinned.devices()  # refused before sending: the token never goes unpinned
+    assert err.value.status is None
 
     await client.hub()
     await control.post("/tokens/revoke")
@@ -451,7 +540,7 @@ async def test_stream_info(client: SafeHomeClient, caplog: pytest.LogCaptureFixt
     info = await client.stream_info("cam-1")
     assert info.format == "mpegts"
     assert info.url is not None
-    assert info.url.startswith("http://")
+    assert info.url.startswith("https://")
     assert "auth=" in info.url
     assert info.rtsp_url is None
     assert info.url not in repr(info)
@@ -483,7 +572,9 @@ async def test_mjpeg_camera_off(client: SafeHomeClient) -> None:
 
 async def test_connection_refused(socket_enabled: None) -> None:
     async with aiohttp.ClientSession() as session:
-        api = SafeHomeClient("127.0.0.1", free_port(), session, token="t" * 40)
+        api = SafeHomeClient(
+            "127.0.0.1", free_port(), session, token="t" * 40, fingerprint="ab" * 32
+        )
         for call in (api.info(), api.hub(), api.pair(PAIRING_CODE), api.mjpeg("cam-1")):
             with pytest.raises(SafeHomeConnectionError) as err:
                 await call
@@ -510,12 +601,20 @@ async def test_hub_restarting_is_a_connection_error(client: SafeHomeClient, cont
 # --- secrets
 
 
-async def test_token_never_logged(
-    emulator: Any, session: aiohttp.ClientSession, control: Any, caplog: pytest.LogCaptureFixture
+async def test_no_secret_in_logs(
+    emulator: Any,
+    session: aiohttp.ClientSession,
+    control: Any,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """Pair, use the hub and its event stream, lose the token: no code, token or key logged."""
     caplog.set_level(logging.DEBUG)
     api = SafeHomeClient("127.0.0.1", emulator.port, session)
-    await api.pair(PAIRING_CODE)
+    code = await open_window(emulator)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    with pytest.raises(SafeHomeAuthenticationError) as wrong_err:
+        await api.pair(wrong)
+    result = await api.pair(code)
     token = api.token
     assert token
     await api.hub()
@@ -525,10 +624,32 @@ async def test_token_never_logged(
     info = await api.stream_info("cam-1")
     with pytest.raises(SafeHomeCommandError):
         await api.device("nope")
-    await control.post("/tokens/revoke")
+    streams = StreamFactory(api)
+    stream, rec = streams()
+    try:
+        await stream.start()
+        await wait_until(lambda: stream.connected)
+        await control.post("/devices/doorbell-1/ring")
+        await wait_until(lambda: rec.events)
+        await control.post("/tokens/revoke")
+        await wait_until(lambda: not stream.running)
+    finally:
+        await streams.stop_all()
     with pytest.raises(SafeHomeAuthenticationError) as err:
         await api.hub()
-    for text in (caplog.text, repr(api), str(api), str(err.value), repr(err.value)):
-        assert token not in text
-        assert info.url is not None
-        assert info.url not in text
+    assert info.url is not None
+    texts = (
+        caplog.text,
+        repr(api),
+        str(api),
+        repr(result),
+        repr(stream),
+        str(err.value),
+        repr(err.value),
+        str(wrong_err.value),
+        repr(wrong_err.value),
+        *(str(e) for e in rec.disconnected),
+    )
+    for text in texts:
+        for secret in (token, code, f"{code[:3]} {code[3:]}", wrong, info.url):
+            assert secret not in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from datetime import UTC, datetime, timedelta
 import logging
 import re
@@ -22,6 +23,7 @@ from custom_components.seoul_safehome.api import (
     SafeHomeConnectionError,
     SafeHomeError,
     SafeHomeEventStream,
+    SafeHomePairingClosedError,
     SafeHomeProtocolError,
     SafeHomeRateLimitedError,
     models,
@@ -167,16 +169,28 @@ async def test_rtsp_stream_info(fake_hub: FakeHub, fake_client: SafeHomeClient) 
 
 @pytest.mark.parametrize(
     "answer",
-    [{"hub": info()}, {"token": "", "hub": info()}, {"token": "x" * 40, "hub": {}}],
+    [
+        {"pake": "AAAA"},
+        {"session": "s" * 20},
+        {"session": "short", "pake": "AAAA"},
+        {"session": "bad session with spaces", "pake": "AAAA"},
+        {"session": "s" * 20, "pake": "not base64!"},
+        {"session": "s" * 20, "pake": 5},
+        {"session": "s" * 20, "pake": "AAAA"},  # base64, but no SPAKE2 message
+        {"session": "s" * 20, "pake": base64.b64encode(b"A" + b"\0" * 32).decode()},
+        [],
+    ],
 )
-async def test_bad_pair_answer(
-    fake_hub: FakeHub, fake_client: SafeHomeClient, answer: dict[str, Any]
+async def test_bad_pair_challenge(
+    fake_hub: FakeHub, fake_client: SafeHomeClient, answer: Any
 ) -> None:
-    fake_client.token = None
-    fake_hub.json("/pair", answer)
+    fake_client.token = fake_client.fingerprint = None
+    fake_hub.json("/pair/start", answer)
     with pytest.raises(SafeHomeProtocolError):
         await fake_client.pair("123456")
     assert fake_client.token is None
+    assert fake_client.fingerprint is None
+    assert not any(seen.path.endswith("/pair/finish") for seen in fake_hub.seen)
 
 
 def error(code: str, message: str = "msg", **extra: Any) -> dict[str, Any]:
@@ -188,6 +202,7 @@ def error(code: str, message: str = "msg", **extra: Any) -> dict[str, Any]:
     [
         (401, "", {}, SafeHomeAuthenticationError, "unauthorized"),
         (401, error("invalid_code"), {}, SafeHomeAuthenticationError, "invalid_code"),
+        (403, error("pairing_closed"), {}, SafeHomePairingClosedError, "pairing_closed"),
         (403, error("unauthorized"), {}, SafeHomeAuthenticationError, "unauthorized"),
         (429, "", {"Retry-After": "7"}, SafeHomeRateLimitedError, "rate_limited"),
         (500, error("internal", "boom"), {}, SafeHomeConnectionError, "internal"),
@@ -236,7 +251,7 @@ async def test_rate_limited_retry_after(
     headers: dict[str, str],
     retry_after: float,
 ) -> None:
-    fake_hub.json("/pair", body, status=429, **headers)
+    fake_hub.json("/pair/start", body, status=429, **headers)
     with pytest.raises(SafeHomeRateLimitedError) as err:
         await fake_client.pair("123456")
     assert err.value.retry_after == retry_after
@@ -274,12 +289,44 @@ async def test_mjpeg_ok_and_odd_status(fake_hub: FakeHub, fake_client: SafeHomeC
         await fake_client.mjpeg("cam-1")
 
 
+@pytest.mark.parametrize(
+    ("body", "attempts_left"),
+    [
+        (error("invalid_code", attempts_left=2), 2),
+        (error("invalid_code", attempts_left=0), 0),
+        (error("invalid_code"), None),
+        (error("invalid_code", attempts_left=-1), None),
+        (error("invalid_code", attempts_left=True), None),
+        (error("invalid_code", attempts_left="2"), None),
+        (error("unauthorized", attempts_left=2), None),  # only a refused code counts down
+    ],
+)
+async def test_attempts_left(
+    fake_hub: FakeHub, fake_client: SafeHomeClient, body: Any, attempts_left: int | None
+) -> None:
+    fake_hub.json("/hub", body, status=401)
+    with pytest.raises(SafeHomeAuthenticationError) as err:
+        await fake_client.hub()
+    assert err.value.attempts_left == attempts_left
+
+
 def test_urls_and_ids() -> None:
     api = SafeHomeClient("::1", 8765, None, token="secret-token-value")  # type: ignore[arg-type]
-    assert api.base_url == "http://[::1]:8765/api/v1"
-    assert api.events_url == "ws://[::1]:8765/api/v1/events"
+    assert api.base_url == "https://[::1]:8765/api/v2"
+    assert api.events_url == "wss://[::1]:8765/api/v2/events"
     assert api.request_timeout == 10.0
+    assert api.fingerprint is None
     assert "secret-token-value" not in repr(api)
+    fingerprint = "AB:" * 31 + "CD"
+    api.fingerprint = fingerprint
+    assert api.fingerprint == "ab" * 31 + "cd"
+    assert api.fingerprint in repr(api)
+    for bad in ("ab" * 31, "zz" * 32, "", "ab" * 33):
+        with pytest.raises(ValueError, match="fingerprint"):
+            api.fingerprint = bad
+        with pytest.raises(ValueError, match="fingerprint"):
+            SafeHomeClient("::1", 8765, None, fingerprint=bad)  # type: ignore[arg-type]
+    assert api.fingerprint == "ab" * 31 + "cd"
     assert api.auth_headers() == {"Authorization": "Bearer secret-token-value"}
     api.token = None
     assert api.auth_headers() == {}
@@ -292,9 +339,10 @@ def test_model_helpers(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.Mon
         models.parse_timestamp(5)
     with pytest.raises(SafeHomeProtocolError):
         models.parse_timestamp("not a time")
-    old = info(api_version="0.9")
-    assert not models.Info.from_dict(old).api_supported
-    assert models.Info.from_dict(info(api_version="1.3")).api_version_tuple == (1, 3)
+    for old in ("0.9", "1.0", "1.9", "3.0"):
+        assert not models.Info.from_dict(info(api_version=old)).api_supported
+    assert models.Info.from_dict(info(api_version="2.3")).api_supported
+    assert models.Info.from_dict(info(api_version="2.3")).api_version_tuple == (2, 3)
     with pytest.raises(SafeHomeProtocolError, match="JSON object"):
         models.Info.from_dict([])
     for _ in range(3):
@@ -696,7 +744,9 @@ async def test_stop_from_on_resync(fake_hub: FakeHub, fake_client: SafeHomeClien
 
 async def test_connection_refused_keeps_retrying(socket_enabled: None) -> None:
     async with aiohttp.ClientSession() as session:
-        api = SafeHomeClient("127.0.0.1", free_port(), session, token="t" * 40)
+        api = SafeHomeClient(
+            "127.0.0.1", free_port(), session, token="t" * 40, fingerprint="ab" * 32
+        )
         rec = Recorder()
         stream = SafeHomeEventStream(
             api,

@@ -20,9 +20,11 @@ from custom_components.seoul_safehome.api import (
     SafeHomeClient,
     SafeHomeConnectionError,
     SafeHomeEventStream,
+    SafeHomeIdentityError,
 )
 
 from .conftest import Capture, Recorder, wait_until
+from .tls import make_certificate
 
 
 async def started(
@@ -42,6 +44,7 @@ def assert_in_order(rec: Recorder, first: int) -> None:
 
 
 async def test_connect_and_state(make_stream: Any, client: SafeHomeClient) -> None:
+    assert client.events_url.startswith("wss://")
     stream, rec, hub = await started(make_stream, client)
     assert rec.connected == [True]  # same boot, resumed from the REST state
     assert stream.running
@@ -311,6 +314,44 @@ async def test_token_revoked_stops_the_stream(
     assert len(rec2.disconnected) == 1
     assert isinstance(rec2.disconnected[0], SafeHomeAuthenticationError)
     assert rec2.connected == []
+
+
+async def test_stream_refuses_another_certificate(
+    make_stream: Any, client: SafeHomeClient, emulator: Any
+) -> None:
+    """A client pinned to another certificate never opens the stream, and does not retry."""
+    impostor = SafeHomeClient(
+        "127.0.0.1",
+        emulator.port,
+        client.session,
+        token=client.token,
+        fingerprint=make_certificate().fingerprint,
+    )
+    stream, rec = make_stream(impostor)
+    await stream.start()
+    await wait_until(lambda: not stream.running)
+    assert rec.connected == []
+    assert len(rec.disconnected) == 1
+    assert isinstance(rec.disconnected[0], SafeHomeIdentityError)
+    assert list(stream.retry_delays) == []  # stopped at once
+
+
+async def test_stored_token_and_fingerprint(
+    make_stream: Any, client: SafeHomeClient, emulator: Any
+) -> None:
+    """A client built from what the integration stores (token, fingerprint) streams pinned."""
+    stored = SafeHomeClient(
+        "127.0.0.1",
+        emulator.port,
+        client.session,
+        token=emulator.issue_token("stored"),
+        fingerprint=emulator.fingerprint.upper(),
+    )
+    assert stored.fingerprint == emulator.fingerprint
+    stream, _ = make_stream(stored)
+    await stream.start()
+    await wait_until(lambda: stream.connected)
+    assert (await stored.hub()).id == stream.hub_id
 
 
 @pytest.mark.parametrize(

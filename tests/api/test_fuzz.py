@@ -34,6 +34,7 @@ from custom_components.seoul_safehome.api import (
     Hub,
     Info,
     PairResult,
+    SafeHomeClient,
     SafeHomeConnectionError,
     SafeHomeError,
     SafeHomeProtocolError,
@@ -44,6 +45,7 @@ from custom_components.seoul_safehome.api.client import error_from_response
 
 from .conftest import StreamFactory, wait_until
 from .fakehub import NOW, FakeHub, FakeWs, event, hub, info, lock, welcome
+from .fakepair import FakePairing
 
 # Integers a hub could send in JSON; the stream's test events are numbered above them.
 MAX_INT = 2**53
@@ -103,8 +105,8 @@ DEVICES = [
     ),
     device("thermostat", {"target": 21.5}),  # a type from a newer hub
 ]
-PAIR_ANSWER = {"token": "t" * 40, "hub": info()}
-STREAM_INFO = {"url": "http://127.0.0.1/live.ts?key=k", "format": "mpegts", "rtsp_url": None}
+PAIR_ANSWER = {"token": "t" * 40, "fingerprint": "0f" * 32, "hub": info()}
+STREAM_INFO = {"url": "https://127.0.0.1/live.ts?key=k", "format": "mpegts", "rtsp_url": None}
 ERROR_ANSWER = {"error": {"code": "rate_limited", "message": "Slow down", "retry_after": 30}}
 EVENTS = [
     *(
@@ -310,8 +312,10 @@ def check_event(parsed: Event) -> None:
 
 
 def check_pair(parsed: PairResult) -> None:
-    """A pairing answer has a token and a hub identity."""
+    """A sealed pairing answer has a token, a fingerprint to pin and a hub identity."""
     assert parsed.token
+    assert len(parsed.fingerprint) == 64
+    assert bytes.fromhex(parsed.fingerprint).hex() == parsed.fingerprint
     check_info(parsed.hub)
 
 
@@ -588,3 +592,44 @@ async def test_stream_recovers_from_text_that_is_not_utf8(link: Link, data: byte
     await link.ring()
     assert link.rec.events[-1].event == EventName.DOORBELL_RING
     assert link.stream.running
+
+
+# --- pairing against a scripted hub
+
+CHALLENGE = {"session": "s" * 24, "pake": "QQ" + "A" * 42}
+SEALED = {"confirm": "A" * 44, "nonce": "A" * 16, "sealed": "A" * 64}
+
+
+@fuzz(max_examples=60)
+@given(answer=hub_json([CHALLENGE]) | st.binary(max_size=64) | NESTED)
+async def test_pairing_survives_any_challenge(
+    fake_hub: FakeHub, fake_client: SafeHomeClient, answer: Any
+) -> None:
+    """Whatever `pair/start` answers, pairing fails with a SafeHomeError and keeps nothing."""
+    fake_client.token = fake_client.fingerprint = None
+    if isinstance(answer, bytes):
+        fake_hub.raw("/pair/start", answer, content_type="application/json")
+    else:
+        fake_hub.json("/pair/start", answer.text() if isinstance(answer, Nested) else answer)
+    with pytest.raises(SafeHomeError):
+        await fake_client.pair("246810")
+    assert fake_client.token is None
+    assert fake_client.fingerprint is None
+
+
+@fuzz(max_examples=60)
+@given(answer=hub_json([SEALED]) | st.binary(max_size=64))
+async def test_pairing_survives_any_sealed_answer(
+    fake_hub: FakeHub, fake_client: SafeHomeClient, answer: Any
+) -> None:
+    """After a genuine challenge, any `pair/finish` answer fails cleanly and keeps nothing."""
+    fake_client.token = fake_client.fingerprint = None
+    FakePairing(fake_hub).install()
+    if isinstance(answer, bytes):
+        fake_hub.raw("/pair/finish", answer, content_type="application/json")
+    else:
+        fake_hub.json("/pair/finish", answer)
+    with pytest.raises(SafeHomeError):
+        await fake_client.pair("246810")
+    assert fake_client.token is None
+    assert fake_client.fingerprint is None

@@ -1,15 +1,29 @@
-"""Test helpers: a schema-checking HTTP client and event-stream reader for the emulator."""
+"""Test helpers: a schema-checking HTTPS client, its pairing, and an event-stream reader.
+
+The client's half of the pairing uses the `spake2` and `cryptography` libraries directly
+(not the integration's client), so the hub is checked against the spec on its own.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import contextlib
+from dataclasses import dataclass, field
+import hashlib
+import hmac
 import json
+import ssl
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from spake2 import SPAKE2_A
 
 from tests.schema import assert_valid
 
@@ -33,6 +47,97 @@ class Reply:
     headers: Any
 
 
+async def peer_certificate(url: str) -> bytes:
+    """Return the certificate (DER) the server at an `https://` URL presents."""
+    parts = urlsplit(url)
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    _, writer = await asyncio.open_connection(parts.hostname, parts.port, ssl=context)
+    try:
+        der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError, ssl.SSLError):
+            await writer.wait_closed()
+    assert der
+    return der
+
+
+async def peer_fingerprint(url: str) -> str:
+    """Return the fingerprint of the certificate the server presents."""
+    return fingerprint_of(await peer_certificate(url))
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def unb64(text: str) -> bytes:
+    return base64.b64decode(text, validate=True)
+
+
+def fingerprint_of(der: bytes) -> str:
+    return hashlib.sha256(der).hexdigest()
+
+
+def _hkdf(key: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(key)
+
+
+def _mac(key: bytes, data: bytes) -> bytes:
+    return hmac.new(key, data, hashlib.sha256).digest()
+
+
+@dataclass
+class PakeClient:
+    """The client's side (SPAKE2 side A) of one pairing attempt, per protocol.md §3."""
+
+    code: str
+    client_name: str = "pytest"
+    spake: Any = field(init=False)
+    msg_a: bytes = field(init=False)
+    transcript: bytes = b""
+    k_hub: bytes = b""
+    k_seal: bytes = b""
+
+    def __post_init__(self) -> None:
+        self.spake = SPAKE2_A(self.code.encode(), idA=b"safehome-client", idB=b"safehome-hub")
+        self.msg_a = self.spake.start()
+
+    def start_body(self) -> dict[str, Any]:
+        body = {"client_name": self.client_name, "pake": b64(self.msg_a)}
+        assert_valid("PairStart", body)
+        return body
+
+    def finish_body(self, challenge: dict[str, Any]) -> dict[str, Any]:
+        """Answer the hub's `PairChallenge` with the client's confirmation."""
+        msg_b = unb64(challenge["pake"])
+        key = self.spake.finish(msg_b)
+        session = challenge["session"].encode()
+        self.transcript = hashlib.sha256(self.msg_a + msg_b + session).digest()
+        self.k_hub = _hkdf(key, b"safehome-v2 hub confirm")
+        self.k_seal = _hkdf(key, b"safehome-v2 seal")
+        confirm = _mac(_hkdf(key, b"safehome-v2 client confirm"), b"client" + self.transcript)
+        body = {"session": challenge["session"], "confirm": b64(confirm)}
+        assert_valid("PairFinish", body)
+        return body
+
+    def hub_confirmed(self, sealed: dict[str, Any], fingerprint: str) -> bool:
+        """Whether the hub's confirmation binds this exchange to that certificate."""
+        expected = _mac(self.k_hub, b"hub" + self.transcript + bytes.fromhex(fingerprint))
+        return hmac.compare_digest(unb64(sealed["confirm"]), expected)
+
+    def open(self, sealed: dict[str, Any]) -> dict[str, Any]:
+        """Decrypt the sealed JSON (raises cryptography's InvalidTag if it is not ours)."""
+        plaintext = AESGCM(self.k_seal).decrypt(
+            unb64(sealed["nonce"]), unb64(sealed["sealed"]), self.transcript
+        )
+        content = json.loads(plaintext)
+        assert_valid("PairSealedPlaintext", content)
+        return content
+
+
 async def wait_for(
     condition: Callable[[], Awaitable[bool]], timeout: float = 3.0, interval: float = 0.01
 ) -> None:
@@ -47,11 +152,25 @@ async def wait_for(
 class HubClient:
     """Talk to the emulator's API and check every answer against the schema."""
 
-    def __init__(self, session: aiohttp.ClientSession, url: str, token: str | None = None) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        token: str | None = None,
+        fingerprint: str | None = None,
+    ) -> None:
         self.session = session
         self.url = url
-        self.api = f"{url}/api/v1"
+        self.api = f"{url}/api/v2"
         self.token = token
+        self.fingerprint = fingerprint
+
+    @property
+    def ssl(self) -> aiohttp.Fingerprint | bool:
+        """Pin the hub's certificate once known (before that: TLS without verification)."""
+        if self.fingerprint is None:
+            return False
+        return aiohttp.Fingerprint(bytes.fromhex(self.fingerprint))
 
     async def request(
         self,
@@ -63,12 +182,12 @@ class HubClient:
         token: str | None = _DEFAULT,
         headers: dict[str, str] | None = None,
     ) -> Reply:
-        """Send a request to `/api/v1{path}`; every error body must be a valid `Error`."""
+        """Send a request to `/api/v2{path}`; every error body must be a valid `Error`."""
         headers = dict(headers or {})
         token = self.token if token is _DEFAULT else token
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        kwargs: dict[str, Any] = {"headers": headers}
+        kwargs: dict[str, Any] = {"headers": headers, "ssl": self.ssl}
         if json_body is not _DEFAULT:
             kwargs["json"] = json_body
         elif data is not None:
@@ -97,12 +216,29 @@ class HubClient:
         assert reply.body["error"]["code"] == code, reply.body
         return reply
 
+    async def pair_start(self, pake: PakeClient) -> tuple[dict[str, Any], str]:
+        """Start pairing; return the `PairChallenge` and the fingerprint the hub presented.
+
+        (aiohttp lets go of a response's connection once its body has arrived, so the
+        certificate comes from a handshake first; the start is then pinned to it.)
+        """
+        self.fingerprint = await peer_fingerprint(self.url)
+        reply = await self.request("POST", "/pair/start", json_body=pake.start_body(), token=None)
+        assert reply.status == 200, reply.body
+        assert_valid("PairChallenge", reply.body)
+        return reply.body, self.fingerprint
+
     async def pair(self, code: str, client_name: str = "pytest") -> str:
-        """Pair and return the token."""
-        body = await self.ok(
-            "POST", "/pair", "PairResponse", json_body={"code": code, "client_name": client_name}
+        """Pair as a client does (in an open window): keep the fingerprint, return the token."""
+        pake = PakeClient(code, client_name)
+        challenge, seen = await self.pair_start(pake)
+        sealed = await self.ok(
+            "POST", "/pair/finish", "PairSealed", json_body=pake.finish_body(challenge), token=None
         )
-        return body["token"]
+        assert pake.hub_confirmed(sealed, seen), "the hub's confirmation does not verify"
+        content = pake.open(sealed)
+        assert content["fingerprint"] == seen
+        return content["token"]
 
     async def device(self, device_id: str) -> dict[str, Any]:
         """GET one device."""
@@ -168,7 +304,7 @@ class HubClient:
         """Open the event stream (and subscribe, checking the welcome)."""
         token = self.token if token is _DEFAULT else token
         ws = await self.session.ws_connect(
-            f"{self.api}/events", headers={"Authorization": f"Bearer {token}"}
+            f"{self.api}/events", headers={"Authorization": f"Bearer {token}"}, ssl=self.ssl
         )
         stream = EventStream(ws)
         if subscribe:

@@ -132,7 +132,8 @@ async def test_stream_info(client: HubClient, emulator: Emulator) -> None:
     info = await client.ok("GET", "/devices/cam-1/stream", "StreamInfo")
     assert info["format"] == "mpegts"
     assert info["rtsp_url"] is None
-    assert info["url"].startswith(f"{emulator.url}/api/v1/devices/cam-1/live.ts?auth=")
+    assert info["url"].startswith(f"{emulator.url}/api/v2/devices/cam-1/live.ts?auth=")
+    assert info["url"].startswith("https://")
     again = await client.ok("GET", "/devices/cam-1/stream", "StreamInfo")
     assert again["url"] != info["url"]
 
@@ -183,7 +184,7 @@ async def test_live_stream_ends_in_privacy_mode(
         async with asyncio.timeout(3):
             while await resp.content.read(65536):
                 pass
-    reply = await client.request("GET", info["url"].split("/api/v1", 1)[1], token=None)
+    reply = await client.request("GET", info["url"].split("/api/v2", 1)[1], token=None)
     assert reply.status == 409
     assert reply.body["error"]["code"] == "camera_off"
 

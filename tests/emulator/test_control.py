@@ -43,10 +43,13 @@ async def test_state(emulator: Emulator, control: Control) -> None:
 
 
 async def test_page(emulator: Emulator, session: aiohttp.ClientSession) -> None:
-    async with session.get(f"{emulator.url}/control") as resp:
+    async with session.get(f"{emulator.control_url}/control") as resp:
         assert resp.status == 200
         assert resp.content_type == "text/html"
-        assert "SafeHome emulator" in await resp.text()
+        page = await resp.text()
+    assert "SafeHome emulator" in page
+    assert "Press the pairing button" in page
+    assert "페어링 버튼 누르기" in page
 
 
 async def test_control_is_off_by_default(
@@ -54,6 +57,9 @@ async def test_control_is_off_by_default(
 ) -> None:
     emulator = await make_emulator(control=False)
     assert emulator.control is None
+    with pytest.raises(RuntimeError):
+        _ = emulator.control_url
+    # Nor is it on the API's port.
     await control_error(session, emulator.url, "GET", "/state", status=404, code="not_found")
     await control_error(
         session, emulator.url, "POST", "/devices/doorbell-1/ring", status=404, code="not_found"
@@ -110,14 +116,14 @@ async def test_add_invalid_devices(
     emulator: Emulator, session: aiohttp.ClientSession, spec: dict[str, object]
 ) -> None:
     await control_error(
-        session, emulator.url, "POST", "/devices", spec, status=400, code="invalid_params"
+        session, emulator.control_url, "POST", "/devices", spec, status=400, code="invalid_params"
     )
 
 
 async def test_control_404_and_wrong_types(
     emulator: Emulator, session: aiohttp.ClientSession
 ) -> None:
-    url = emulator.url
+    url = emulator.control_url
     await control_error(session, url, "POST", "/devices/ghost/ring", status=404, code="not_found")
     await control_error(session, url, "DELETE", "/devices/ghost", status=404, code="not_found")
     for path, body in [
@@ -159,7 +165,9 @@ async def test_control_404_and_wrong_types(
     )
 
 
-async def test_battery(client: HubClient, control: Control, session: aiohttp.ClientSession) -> None:
+async def test_battery(
+    emulator: Emulator, client: HubClient, control: Control, session: aiohttp.ClientSession
+) -> None:
     stream = await client.connect()
     await control.post("/devices/lock-1/battery", {"level": 5})
     update = await stream.event("device_updated", "lock-1")
@@ -168,7 +176,7 @@ async def test_battery(client: HubClient, control: Control, session: aiohttp.Cli
     await stream.quiet(0.05)
     await control_error(
         session,
-        client.url,
+        emulator.control_url,
         "POST",
         "/devices/cam-1/battery",
         {"level": 50},

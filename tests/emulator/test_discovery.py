@@ -22,9 +22,10 @@ def test_service_info() -> None:
         "id": "shub-demo01",
         "model": "SH-HUB1",
         "fw": "1.4.2",
-        "api": "1.0",
+        "api": "2.0",
         "name": "SafeHome Hub",
-        "path": "/api/v1",
+        "path": "/api/v2",
+        "tls": "1",
     }
 
 
@@ -61,9 +62,15 @@ async def test_advertisement_on_loopback(
     assert info.port == emulator.port
     assert info.parsed_addresses() == ["127.0.0.1"]
     assert info.decoded_properties["id"] == "shub-zc1"
-    assert info.decoded_properties["path"] == "/api/v1"
-    # The advertised address and port lead to the hub.
-    url = f"http://{info.parsed_addresses()[0]}:{info.port}{info.decoded_properties['path']}"
+    assert info.decoded_properties["path"] == "/api/v2"
+    assert info.decoded_properties["tls"] == "1"
+    # Never a secret, nor the certificate's fingerprint.
+    pairing_code = emulator.open_pairing_window()
+    advertised = b"".join(k + (v or b"") for k, v in info.properties.items())
+    for secret in (pairing_code, emulator.fingerprint):
+        assert secret.encode() not in advertised
+    # The advertised address and port lead to the hub, over HTTPS.
+    url = f"https://{info.parsed_addresses()[0]}:{info.port}{info.decoded_properties['path']}"
     async with session.get(f"{url}/info") as resp:
         assert (await resp.json())["id"] == "shub-zc1"
     await emulator.stop()

@@ -22,7 +22,7 @@ async def test_welcome(client: HubClient, emulator: Emulator) -> None:
     assert stream.welcome == {
         "type": "welcome",
         "hub_id": "shub-demo01",
-        "api_version": "1.0",
+        "api_version": "2.0",
         "boot_id": emulator.hub.boot_id,
         "last_seq": 0,
         "heartbeat_interval": 10.0,
@@ -296,10 +296,10 @@ async def test_garbage_frames(client: HubClient, control: Control) -> None:
 
 
 async def test_garbage_with_an_unknown_kind(
-    client: HubClient, session: aiohttp.ClientSession
+    emulator: Emulator, session: aiohttp.ClientSession
 ) -> None:
     async with session.post(
-        f"{client.url}/control/stream/garbage", json={"kind": "confetti"}
+        f"{emulator.control_url}/control/stream/garbage", json={"kind": "confetti"}
     ) as resp:
         assert resp.status == 400
         body = await resp.json()
@@ -364,7 +364,7 @@ async def test_flood_targets(make_emulator: MakeEmulator, session: aiohttp.Clien
         {"id": "db-2", "type": "doorbell"},
         {"id": "lock-1", "type": "door_lock"},
     ]
-    _, client, control = await paired(make_emulator, session, devices=devices)
+    emulator, client, control = await paired(make_emulator, session, devices=devices)
     stream = await client.connect()
     assert (await control.post("/flood", {"count": 4}))["devices"] == ["db-1", "db-2"]
     assert [(await stream.event())["device_id"] for _ in range(4)] == [
@@ -375,17 +375,17 @@ async def test_flood_targets(make_emulator: MakeEmulator, session: aiohttp.Clien
     ]
     await stream.close()
     for body in ({"count": 0}, {"count": 5, "rate": -1}, {}):
-        async with session.post(f"{client.url}/control/flood", json=body) as resp:
+        async with session.post(f"{emulator.control_url}/control/flood", json=body) as resp:
             assert resp.status == 400
 
 
 async def test_flood_needs_a_camera(
     make_emulator: MakeEmulator, session: aiohttp.ClientSession
 ) -> None:
-    _, client, _ = await paired(
+    emulator, _, _ = await paired(
         make_emulator, session, devices=[{"id": "lock-1", "type": "door_lock"}]
     )
-    async with session.post(f"{client.url}/control/flood", json={"count": 1}) as resp:
+    async with session.post(f"{emulator.control_url}/control/flood", json={"count": 1}) as resp:
         assert resp.status == 400
         assert (await resp.json())["error"]["code"] == "unsupported"
 

@@ -101,10 +101,12 @@ async def test_unknown_fields_and_null_params_are_ignored(client: HubClient) -> 
     assert device["state"]["lock_state"] == "unlocking"
 
 
-async def test_oversized_bodies(client: HubClient) -> None:
+async def test_oversized_bodies(client: HubClient, emulator: Emulator) -> None:
     big = b'{"command": "lock", "pad": "' + b"x" * (64 * 1024) + b'"}'
     await client.error("POST", "/devices/lock-1/commands", 413, "payload_too_large", data=big)
-    await client.error("POST", "/pair", 413, "payload_too_large", data=big, token=None)
+    emulator.open_pairing_window()
+    for path in ("/pair/start", "/pair/finish"):
+        await client.error("POST", path, 413, "payload_too_large", data=big, token=None)
 
     # Exactly 64 KiB is allowed.
     exact = b'{"command": "unlock", "pad": "' + b"x" * (64 * 1024 - 32) + b'"}'
@@ -223,7 +225,7 @@ async def test_unsupported_capability(
         {"id": "cam-9", "type": "camera", "capabilities": ["snapshot"]},
         {"id": "bell-9", "type": "emergency_bell", "capabilities": ["emergency"]},
     ]
-    _, client, control = await paired(make_emulator, session, devices=devices)
+    emulator, client, control = await paired(make_emulator, session, devices=devices)
     await client.command_error("lock-2", "open", status=400, code="unsupported")
     await client.command_error(
         "lock-2", "set_auto_lock_delay", {"seconds": 1}, status=400, code="unsupported"
@@ -241,7 +243,7 @@ async def test_unsupported_capability(
         ("/devices/cam-9/motion", {"active": True}),
         ("/devices/bell-9/say", {"text": "help me"}),
     ]:
-        async with session.post(f"{client.url}/control{path}", json=body) as resp:
+        async with session.post(f"{emulator.control_url}/control{path}", json=body) as resp:
             assert resp.status == 400
             assert (await resp.json())["error"]["code"] == "unsupported"
     lock = await client.device("lock-2")

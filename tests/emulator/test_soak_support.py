@@ -60,9 +60,9 @@ async def test_journal_lists_every_event_across_boots(client: HubClient, control
 
 
 async def test_journal_cursor_must_be_a_number(
-    client: HubClient, session: aiohttp.ClientSession
+    emulator: Emulator, session: aiohttp.ClientSession
 ) -> None:
-    async with session.get(f"{client.url}/control/events?after=soon") as resp:
+    async with session.get(f"{emulator.control_url}/control/events?after=soon") as resp:
         assert resp.status == 400
         body = await resp.json()
     assert_valid("Error", body)
@@ -141,9 +141,9 @@ async def test_truncated_duplicate_and_out_of_order_frames(
     await stream.close()
 
 
-async def test_garbage_count_is_bounded(client: HubClient, session: aiohttp.ClientSession) -> None:
+async def test_garbage_count_is_bounded(emulator: Emulator, session: aiohttp.ClientSession) -> None:
     async with session.post(
-        f"{client.url}/control/stream/garbage", json={"kind": "binary", "count": 10_001}
+        f"{emulator.control_url}/control/stream/garbage", json={"kind": "binary", "count": 10_001}
     ) as resp:
         assert resp.status == 400
         assert (await resp.json())["error"]["code"] == "invalid_params"

@@ -10,9 +10,9 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.seoul_safehome.const import DOMAIN
+from custom_components.seoul_safehome.const import CONF_FINGERPRINT, DOMAIN
 from safehome_emulator import Emulator
-from tests.conftest import PAIRING_CODE
+from tests.conftest import pinned
 from tests.integration.common import until
 
 
@@ -28,34 +28,33 @@ def isolated_config_dir(config_dir: Path) -> None:
 
 @pytest.fixture
 async def hub_info(emulator: Emulator) -> dict:
-    """The emulator's public hub info (GET /api/v1/info)."""
+    """The emulator's public hub info (GET /api/v2/info, over its pinned TLS)."""
     async with (
         aiohttp.ClientSession() as session,
-        session.get(f"{emulator.url}/api/v1/info") as resp,
+        session.get(f"{emulator.api_url}/info", ssl=pinned(emulator)) as resp,
     ):
         return await resp.json()
 
 
 @pytest.fixture
-async def token(emulator: Emulator) -> str:
-    """A bearer token paired with the emulator's code."""
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(
-            f"{emulator.url}/api/v1/pair", json={"code": PAIRING_CODE, "client_name": "tests"}
-        ) as resp,
-    ):
-        return (await resp.json())["token"]
+def token(emulator: Emulator) -> str:
+    """A bearer token for Home Assistant (pairing itself is tested in test_config_flow)."""
+    return emulator.issue_token("tests")
 
 
 @pytest.fixture
 def mock_config_entry(emulator: Emulator, hub_info: dict, token: str) -> MockConfigEntry:
-    """A config entry for the emulator's hub."""
+    """A config entry for the emulator's hub, paired: token and certificate fingerprint."""
     return MockConfigEntry(
         domain=DOMAIN,
         title=hub_info["name"],
         unique_id=hub_info["id"],
-        data={CONF_HOST: "127.0.0.1", CONF_PORT: emulator.port, CONF_TOKEN: token},
+        data={
+            CONF_HOST: "127.0.0.1",
+            CONF_PORT: emulator.port,
+            CONF_TOKEN: token,
+            CONF_FINGERPRINT: emulator.fingerprint,
+        },
     )
 
 

@@ -32,7 +32,7 @@ from yarl import URL
 
 from custom_components.seoul_safehome import camera as camera_platform
 from safehome_emulator import Emulator
-from tests.conftest import Control
+from tests.conftest import Control, pinned
 from tests.integration.common import until, wait_for_state
 
 DOORBELL_CAMERA = "camera.front_door_doorbell_camera"
@@ -247,8 +247,11 @@ async def test_stream_source_is_the_devices_live_stream(
     url = URL(source)
     assert url.host == "127.0.0.1"
     assert url.port == emulator.port
-    assert url.path == "/api/v1/devices/cam-1/live.ts"
-    async with aiohttp.ClientSession() as session, session.get(source) as resp:
+    assert url.path == "/api/v2/devices/cam-1/live.ts"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(source, ssl=pinned(emulator)) as resp,
+    ):
         assert resp.status == HTTPStatus.OK
         assert resp.content_type == "video/mp2t"
         chunk = await resp.content.readexactly(188 * 4)
@@ -301,7 +304,7 @@ async def fast_renewal(
 
 @pytest.mark.usefixtures("fast_renewal")
 async def test_stream_access_key_is_renewed(
-    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+    hass: HomeAssistant, emulator: Emulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A live stream keeps a valid access key, so it can always restart."""
     caplog.set_level(logging.DEBUG)
@@ -311,7 +314,10 @@ async def test_stream_access_key_is_renewed(
     first = stream.source
     await until(lambda: stream.source != first)
     assert URL(stream.source).path == URL(first).path
-    async with aiohttp.ClientSession() as session, session.get(stream.source) as resp:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(stream.source, ssl=pinned(emulator)) as resp,
+    ):
         assert resp.status == HTTPStatus.OK
     # Our own code never logs the stream's URLs.
     ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith(DOMAIN_LOGGER))
@@ -319,7 +325,7 @@ async def test_stream_access_key_is_renewed(
 
 
 async def test_stream_access_key_renewed_after_hub_restart(
-    hass: HomeAssistant, control: Control
+    hass: HomeAssistant, emulator: Emulator, control: Control
 ) -> None:
     """A rebooted hub forgets stream keys: the live stream gets a new one when it is back."""
     assert await async_setup_component(hass, "stream", {})
@@ -332,9 +338,9 @@ async def test_stream_access_key_renewed_after_hub_restart(
     await wait_for_state(hass, HOME_CAMERA, "idle", timeout=10)
     await until(lambda: stream.source != first)
     async with aiohttp.ClientSession() as session:
-        async with session.get(first) as resp:
+        async with session.get(first, ssl=pinned(emulator)) as resp:
             assert resp.status == HTTPStatus.UNAUTHORIZED
-        async with session.get(stream.source) as resp:
+        async with session.get(stream.source, ssl=pinned(emulator)) as resp:
             assert resp.status == HTTPStatus.OK
 
 

@@ -24,7 +24,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import pytest_socket
 
 from custom_components.seoul_safehome.api import SafeHomeAuthenticationError, SafeHomeClient
-from custom_components.seoul_safehome.const import DOMAIN
+from custom_components.seoul_safehome.const import CONF_FINGERPRINT, DOMAIN
 from safehome_emulator import Emulator
 from tests.conftest import PAIRING_CODE, Control, running_emulator
 from tests.integration.common import until
@@ -99,9 +99,10 @@ def discovery(port: int, **txt: str) -> ZeroconfServiceInfo:
         "id": "shub-demo01",
         "model": "SH-HUB1",
         "fw": "1.4.2",
-        "api": "1.0",
+        "api": "2.0",
         "name": "SafeHome Hub",
-        "path": "/api/v1",
+        "path": "/api/v2",
+        "tls": "1",
     } | txt
     return ZeroconfServiceInfo(
         ip_address=ip_address(HOST),
@@ -114,9 +115,11 @@ def discovery(port: int, **txt: str) -> ZeroconfServiceInfo:
     )
 
 
-async def token_works(hass: HomeAssistant, port: int, token: str) -> bool:
+async def token_works(hass: HomeAssistant, hub: Emulator, token: str) -> bool:
     """Whether the hub accepts a token (what the integration will use from now on)."""
-    client = SafeHomeClient(HOST, port, async_get_clientsession(hass), token=token)
+    client = SafeHomeClient(
+        HOST, hub.port, async_get_clientsession(hass), token=token, fingerprint=hub.fingerprint
+    )
     try:
         await client.hub()
     except SafeHomeAuthenticationError:
@@ -140,8 +143,9 @@ async def test_user_adds_hub_by_address_and_pairing_code(
     assert result["step_id"] == "pair"
     assert result["description_placeholders"] == {"name": "SafeHome Hub", "host": HOST}
 
-    # Typed the way it is printed on the label.
-    result = await submit(hass, result, {CONF_CODE: "123 456"})
+    # The resident presses the hub's pairing button, and types the code it shows with a space.
+    code = emulator.open_pairing_window()
+    result = await submit(hass, result, {CONF_CODE: f"{code[:3]} {code[3:]}"})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == hub_info["name"]
     entry = result["result"]
@@ -149,7 +153,9 @@ async def test_user_adds_hub_by_address_and_pairing_code(
     assert entry.data[CONF_HOST] == HOST
     assert entry.data[CONF_PORT] == emulator.port
     assert CONF_CODE not in entry.data
-    assert await token_works(hass, emulator.port, entry.data[CONF_TOKEN])
+    assert entry.data[CONF_FINGERPRINT] == emulator.fingerprint
+    assert not emulator.pairing_open  # a pairing closes the window
+    assert await token_works(hass, emulator, entry.data[CONF_TOKEN])
 
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
@@ -182,7 +188,7 @@ async def test_restarting_hub_is_not_mistaken_for_something_else(
 async def test_address_of_something_else_is_refused(
     hass: HomeAssistant, socket_enabled: None
 ) -> None:
-    """A router page or another web service answers, but it is no SafeHome hub."""
+    """A router page (or a hub on the old plain-HTTP API) answers, but no SafeHome API 2 hub."""
 
     async def router_page(request: web.Request) -> web.Response:
         return web.Response(text="<html>router login</html>", content_type="text/html")
@@ -200,18 +206,18 @@ async def test_address_of_something_else_is_refused(
     finally:
         await runner.cleanup()
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {CONF_HOST: "not_a_hub"}
+    assert result["errors"] == {CONF_HOST: "not_secure"}
 
 
 async def test_hub_with_unsupported_api_version_is_explained(
     hass: HomeAssistant, socket_enabled: None
 ) -> None:
-    async with other_emulator(api_version="2.0") as hub:
+    async with other_emulator(api_version="3.0") as hub:
         result = await start_flow(hass, SOURCE_USER)
         result = await submit(hass, result, {CONF_HOST: HOST, CONF_PORT: hub.port})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "unsupported_api_version"
-    assert result["description_placeholders"] == {"version": "2.0", "required": "1.0"}
+    assert result["description_placeholders"] == {"version": "3.0", "required": "2.0"}
     assert not hass.config_entries.async_entries(DOMAIN)
 
 
@@ -222,7 +228,12 @@ async def test_adding_a_configured_hub_again_updates_its_address(
     entry = MockConfigEntry(
         domain=DOMAIN,
         unique_id=hub_info["id"],
-        data={CONF_HOST: HOST, CONF_PORT: closed_port(), CONF_TOKEN: token},
+        data={
+            CONF_HOST: HOST,
+            CONF_PORT: closed_port(),
+            CONF_TOKEN: token,
+            CONF_FINGERPRINT: emulator.fingerprint,
+        },
     )
     entry.add_to_hass(hass)
 
@@ -230,16 +241,45 @@ async def test_adding_a_configured_hub_again_updates_its_address(
     result = await submit(hass, result, {CONF_HOST: HOST, CONF_PORT: emulator.port})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
-    assert entry.data == {CONF_HOST: HOST, CONF_PORT: emulator.port, CONF_TOKEN: token}
+    assert entry.data == {
+        CONF_HOST: HOST,
+        CONF_PORT: emulator.port,
+        CONF_TOKEN: token,
+        CONF_FINGERPRINT: emulator.fingerprint,
+    }
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
 
 
 # --- the pairing code
 
 
+async def test_pairing_needs_the_hubs_button(hass: HomeAssistant, emulator: Emulator) -> None:
+    """Until someone presses the button on the hub, no code is accepted, not even the right one."""
+    result = await start_flow(hass, SOURCE_USER)
+    result = await submit(hass, result, {CONF_HOST: HOST, CONF_PORT: emulator.port})
+    result = await submit(hass, result, {CONF_CODE: PAIRING_CODE})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "pairing_closed"}
+
+    emulator.open_pairing_window()
+    result = await submit(hass, result, {CONF_CODE: PAIRING_CODE})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_pairing_window_closes_by_itself(hass: HomeAssistant, socket_enabled: None) -> None:
+    async with other_emulator(pairing_window=0.3) as hub:
+        result = await start_flow(hass, SOURCE_USER)
+        result = await submit(hass, result, {CONF_HOST: HOST, CONF_PORT: hub.port})
+        hub.open_pairing_window()
+        await asyncio.sleep(0.4)
+        result = await submit(hass, result, {CONF_CODE: PAIRING_CODE})
+    assert result["errors"] == {"base": "pairing_closed"}
+
+
 async def test_wrong_pairing_code_can_be_corrected(hass: HomeAssistant, emulator: Emulator) -> None:
     result = await start_flow(hass, SOURCE_USER)
     result = await submit(hass, result, {CONF_HOST: HOST, CONF_PORT: emulator.port})
+    emulator.open_pairing_window()
 
     result = await submit(hass, result, {CONF_CODE: "654321"})
     assert result["type"] is FlowResultType.FORM
@@ -254,6 +294,7 @@ async def test_typos_do_not_lock_the_user_out(hass: HomeAssistant, emulator: Emu
     """Codes that cannot be right never reach the hub, so they use none of its attempts."""
     result = await start_flow(hass, SOURCE_USER)
     result = await submit(hass, result, {CONF_HOST: HOST, CONF_PORT: emulator.port})
+    emulator.open_pairing_window()
     for typo in ("12345", "1234567", "12345a", "", "one two"):
         result = await submit(hass, result, {CONF_CODE: typo})
         assert result["errors"] == {CONF_CODE: "invalid_code"}
@@ -262,27 +303,25 @@ async def test_typos_do_not_lock_the_user_out(hass: HomeAssistant, emulator: Emu
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-async def test_too_many_wrong_codes_tell_how_long_to_wait(
-    hass: HomeAssistant, socket_enabled: None
-) -> None:
-    async with other_emulator(pair_max_failures=2, pair_window=0.5) as hub:
-        result = await start_flow(hass, SOURCE_USER)
-        result = await submit(hass, result, {CONF_HOST: HOST, CONF_PORT: hub.port})
-        for _ in range(2):
-            result = await submit(hass, result, {CONF_CODE: "000000"})
-            assert result["errors"] == {CONF_CODE: "invalid_code"}
+async def test_three_wrong_codes_close_pairing(hass: HomeAssistant, emulator: Emulator) -> None:
+    """Guessing gets three tries per press of the button; then the user presses it again."""
+    result = await start_flow(hass, SOURCE_USER)
+    result = await submit(hass, result, {CONF_HOST: HOST, CONF_PORT: emulator.port})
+    emulator.open_pairing_window()
+    for _ in range(2):
+        result = await submit(hass, result, {CONF_CODE: "000000"})
+        assert result["errors"] == {CONF_CODE: "invalid_code"}
+    result = await submit(hass, result, {CONF_CODE: "000000"})
+    assert result["errors"] == {"base": "pairing_attempts_used"}
 
-        # Even the right code is refused while the hub is locked.
-        result = await submit(hass, result, {CONF_CODE: PAIRING_CODE})
-        assert result["type"] is FlowResultType.FORM
-        assert result["errors"] == {"base": "rate_limited"}
-        assert result["description_placeholders"]["retry_after"] == "1"
+    # Even the right code is refused now: the window is closed.
+    result = await submit(hass, result, {CONF_CODE: PAIRING_CODE})
+    assert result["errors"] == {"base": "pairing_closed"}
 
-        # Once the hub's window (0.5 s here) has passed, the same form pairs.
-        await asyncio.sleep(0.6)
-        result = await submit(hass, result, {CONF_CODE: PAIRING_CODE})
-        assert result["type"] is FlowResultType.CREATE_ENTRY
-        assert result["data"][CONF_PORT] == hub.port
+    emulator.open_pairing_window()
+    result = await submit(hass, result, {CONF_CODE: PAIRING_CODE})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PORT] == emulator.port
 
 
 async def test_hub_restarting_while_pairing(
@@ -290,6 +329,7 @@ async def test_hub_restarting_while_pairing(
 ) -> None:
     result = await start_flow(hass, SOURCE_USER)
     result = await submit(hass, result, {CONF_HOST: HOST, CONF_PORT: emulator.port})
+    emulator.open_pairing_window()
 
     await control.post("/restart", {"downtime": 30})
     result = await submit(hass, result, {CONF_CODE: PAIRING_CODE})
@@ -310,12 +350,13 @@ async def test_discovered_hub_is_paired_with_its_code(
     (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert flow["context"]["title_placeholders"] == {"name": "SafeHome Hub"}
 
+    emulator.open_pairing_window()
     result = await submit(hass, result, {CONF_CODE: PAIRING_CODE})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["result"].unique_id == hub_info["id"]
     assert result["data"][CONF_HOST] == HOST
     assert result["data"][CONF_PORT] == emulator.port
-    assert await token_works(hass, emulator.port, result["data"][CONF_TOKEN])
+    assert await token_works(hass, emulator, result["data"][CONF_TOKEN])
 
 
 async def test_discovery_follows_a_hub_that_moved(
@@ -325,14 +366,24 @@ async def test_discovery_follows_a_hub_that_moved(
     entry = MockConfigEntry(
         domain=DOMAIN,
         unique_id=hub_info["id"],
-        data={CONF_HOST: "192.0.2.1", CONF_PORT: 8765, CONF_TOKEN: token},
+        data={
+            CONF_HOST: "192.0.2.1",
+            CONF_PORT: 8765,
+            CONF_TOKEN: token,
+            CONF_FINGERPRINT: emulator.fingerprint,
+        },
     )
     entry.add_to_hass(hass)
 
     result = await start_flow(hass, SOURCE_ZEROCONF, discovery(emulator.port))
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
-    assert entry.data == {CONF_HOST: HOST, CONF_PORT: emulator.port, CONF_TOKEN: token}
+    assert entry.data == {
+        CONF_HOST: HOST,
+        CONF_PORT: emulator.port,
+        CONF_TOKEN: token,
+        CONF_FINGERPRINT: emulator.fingerprint,
+    }
 
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
@@ -351,6 +402,7 @@ async def test_discovery_while_adding_the_same_hub_by_hand(
 
     manual = await start_flow(hass, SOURCE_USER)
     manual = await submit(hass, manual, {CONF_HOST: HOST, CONF_PORT: emulator.port})
+    emulator.open_pairing_window()
     manual = await submit(hass, manual, {CONF_CODE: PAIRING_CODE})
     assert manual["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
@@ -360,12 +412,12 @@ async def test_discovery_while_adding_the_same_hub_by_hand(
 
 @pytest.mark.parametrize(
     ("txt", "reason"),
-    [({"id": ""}, "invalid_discovery_info"), ({"api": "2.0"}, "unsupported_api_version")],
+    [({"id": ""}, "invalid_discovery_info"), ({"api": "3.0"}, "unsupported_api_version")],
 )
 async def test_discovery_of_unusable_hub_is_dropped(
     hass: HomeAssistant, socket_enabled: None, txt: dict[str, str], reason: str
 ) -> None:
-    async with other_emulator(api_version=txt.get("api", "1.0")) as hub:
+    async with other_emulator(api_version=txt.get("api", "2.0")) as hub:
         result = await start_flow(hass, SOURCE_ZEROCONF, discovery(hub.port, **txt))
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == reason
@@ -384,6 +436,7 @@ async def test_stale_announcement_does_not_pair_another_hub(
 ) -> None:
     """An old announcement now points at a different hub: nothing is set up under the old id."""
     result = await start_flow(hass, SOURCE_ZEROCONF, discovery(emulator.port, id="shub-gone"))
+    emulator.open_pairing_window()
     result = await submit(hass, result, {CONF_CODE: PAIRING_CODE})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_hub"
@@ -409,6 +462,7 @@ async def test_revoked_pairing_is_restored_with_the_code(
     assert result["step_id"] == "reauth_confirm"
     assert result["description_placeholders"] == {"name": entry.title, "host": HOST}
 
+    emulator.open_pairing_window()
     result = await submit(hass, result, {CONF_CODE: "111111"})
     assert result["errors"] == {CONF_CODE: "invalid_code"}
 
@@ -417,7 +471,7 @@ async def test_revoked_pairing_is_restored_with_the_code(
     assert result["reason"] == "reauth_successful"
     new_token = entry.data[CONF_TOKEN]
     assert new_token != old_token
-    assert await token_works(hass, emulator.port, new_token)
+    assert await token_works(hass, emulator, new_token)
 
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
@@ -432,11 +486,17 @@ async def test_reauth_refuses_a_different_hub(
         domain=DOMAIN,
         title="Old hub",
         unique_id="shub-old",
-        data={CONF_HOST: HOST, CONF_PORT: emulator.port, CONF_TOKEN: token},
+        data={
+            CONF_HOST: HOST,
+            CONF_PORT: emulator.port,
+            CONF_TOKEN: token,
+            CONF_FINGERPRINT: emulator.fingerprint,
+        },
     )
     entry.add_to_hass(hass)
     result = await entry.start_reauth_flow(hass)
     assert_readable(result)
+    emulator.open_pairing_window()
 
     result = await submit(hass, result, {CONF_CODE: PAIRING_CODE})
     assert result["type"] is FlowResultType.ABORT
@@ -455,12 +515,17 @@ async def test_reconfigure_follows_the_hub_to_a_new_address(
     pytest_socket.socket_allow_hosts([HOST, "127.0.0.2"])
     async with other_emulator(host="0.0.0.0") as hub:
         client = SafeHomeClient(HOST, hub.port, async_get_clientsession(hass))
-        token = (await client.pair(PAIRING_CODE)).token
+        hub.open_pairing_window()
+        paired = await client.pair(PAIRING_CODE)
+        token = paired.token
+        data = {
+            CONF_HOST: HOST,
+            CONF_PORT: hub.port,
+            CONF_TOKEN: token,
+            CONF_FINGERPRINT: paired.fingerprint,
+        }
         entry = MockConfigEntry(
-            domain=DOMAIN,
-            title="SafeHome Hub",
-            unique_id="shub-demo01",
-            data={CONF_HOST: HOST, CONF_PORT: hub.port, CONF_TOKEN: token},
+            domain=DOMAIN, title="SafeHome Hub", unique_id="shub-demo01", data=data
         )
         entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(entry.entry_id)
@@ -474,11 +539,11 @@ async def test_reconfigure_follows_the_hub_to_a_new_address(
         result = await submit(hass, result, {CONF_HOST: "127.0.0.2", CONF_PORT: hub.port})
         assert result["type"] is FlowResultType.ABORT
         assert result["reason"] == "reconfigure_successful"
-        assert entry.data == {CONF_HOST: "127.0.0.2", CONF_PORT: hub.port, CONF_TOKEN: token}
+        assert entry.data == data | {CONF_HOST: "127.0.0.2"}
 
         await hass.async_block_till_done()
         assert entry.state is ConfigEntryState.LOADED
-        assert entry.runtime_data.client.base_url.startswith("http://127.0.0.2:")
+        assert entry.runtime_data.client.base_url.startswith("https://127.0.0.2:")
         assert await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -499,12 +564,13 @@ async def test_reconfigure_to_an_unreachable_address_can_be_corrected(
 async def test_reconfigure_refuses_another_hub(
     hass: HomeAssistant, init_integration: MockConfigEntry, emulator: Emulator
 ) -> None:
-    """Pointing the entry at the neighbour's hub is refused; the old address stays."""
+    """Pointing the entry at the neighbour's hub is refused before anything is sent to it
+    (its certificate is not the one paired with); the old address stays."""
     entry = init_integration
     before = dict(entry.data)
     async with other_emulator(hub_id="shub-neighbour") as neighbour:
         result = await entry.start_reconfigure_flow(hass)
         result = await submit(hass, result, {CONF_HOST: HOST, CONF_PORT: neighbour.port})
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "wrong_hub"
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_HOST: "identity_mismatch"}
     assert entry.data == before

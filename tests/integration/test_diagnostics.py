@@ -44,13 +44,15 @@ async def test_diagnostics(
         "host": "127.0.0.1",
         "port": emulator.port,
         "token": REDACTED,
+        # Public (any client sees the certificate), and what tells a changed hub apart.
+        "fingerprint": emulator.fingerprint,
     }
     assert diagnostics["entry"]["title"] == "SafeHome Hub"
     assert diagnostics["link"]["connected"] is True
     assert diagnostics["link"]["stream_connected"] is True
     hub = diagnostics["hub"]
     assert hub["id"] == "shub-demo01"
-    assert hub["api_version"] == "1.0"
+    assert hub["api_version"] == "2.0"
     assert diagnostics["link"]["boot_id"] == (await control.get("/state"))["hub"]["boot_id"]
     assert diagnostics["link"]["last_seq"] >= 1  # the door just opened
 

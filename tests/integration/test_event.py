@@ -134,6 +134,7 @@ async def test_lock_activity(
         "tamper",
         "remote",
         "auto_lock",
+        "wrong_code",
     ]
 
     state = await _next_event(

@@ -29,7 +29,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.seoul_safehome.const import DOMAIN, ISSUE_API_VERSION
+from custom_components.seoul_safehome.const import CONF_FINGERPRINT, DOMAIN, ISSUE_API_VERSION
 from custom_components.seoul_safehome.entity import device_identifier
 from safehome_emulator import Emulator
 from tests.conftest import Control, running_emulator
@@ -135,7 +135,12 @@ async def test_wrong_port_at_setup(hass: HomeAssistant, token: str) -> None:
     entry = MockConfigEntry(
         domain=DOMAIN,
         unique_id=HUB_ID,
-        data={CONF_HOST: "127.0.0.1", CONF_PORT: free_port, CONF_TOKEN: token},
+        data={
+            CONF_HOST: "127.0.0.1",
+            CONF_PORT: free_port,
+            CONF_TOKEN: token,
+            CONF_FINGERPRINT: "00" * 32,
+        },
     )
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
@@ -284,8 +289,8 @@ async def test_devices_come_and_go(
 
 @pytest.fixture
 async def old_emulator(socket_enabled: None) -> AsyncIterator[Emulator]:
-    """A hub whose firmware speaks SafeHome Local API 0.9."""
-    async with running_emulator(api_version="0.9") as emu:
+    """A hub whose firmware speaks SafeHome Local API 1.9 (older than the secure link)."""
+    async with running_emulator(api_version="1.9") as emu:
         yield emu
 
 
@@ -299,6 +304,7 @@ def hub_entry(emulator: Emulator) -> MockConfigEntry:
             CONF_HOST: "127.0.0.1",
             CONF_PORT: emulator.port,
             CONF_TOKEN: emulator.issue_token("Home Assistant"),
+            CONF_FINGERPRINT: emulator.fingerprint,
         },
     )
 
@@ -321,9 +327,9 @@ async def test_hub_firmware_too_old(hass: HomeAssistant, old_emulator: Emulator)
     assert not issue.is_fixable
     assert issue.translation_placeholders == {
         "name": "SafeHome Hub",
-        "version": "0.9",
-        "min_version": "1.0",
-        "major": "1",
+        "version": "1.9",
+        "min_version": "2.0",
+        "major": "2",
     }
 
     # Nothing retries a hub that would answer the same.
@@ -332,7 +338,7 @@ async def test_hub_firmware_too_old(hass: HomeAssistant, old_emulator: Emulator)
     assert entry.state is ConfigEntryState.SETUP_ERROR
 
     # The user updates the hub's firmware, then reloads the integration as the issue says.
-    old_emulator.hub.config = old_emulator.hub.config.replace(api_version="1.0")
+    old_emulator.hub.config = old_emulator.hub.config.replace(api_version="2.0")
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
@@ -342,7 +348,7 @@ async def test_hub_firmware_too_old(hass: HomeAssistant, old_emulator: Emulator)
 
 async def test_hub_api_newer_than_integration(hass: HomeAssistant, emulator: Emulator) -> None:
     """A hub of a newer major API asks for a newer integration; removing the entry clears it."""
-    emulator.hub.config = emulator.hub.config.replace(api_version="2.0")
+    emulator.hub.config = emulator.hub.config.replace(api_version="3.0")
     entry = hub_entry(emulator)
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
@@ -355,7 +361,7 @@ async def test_hub_api_newer_than_integration(hass: HomeAssistant, emulator: Emu
     issue = issues.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.translation_key == "api_version_unsupported"
-    assert issue.translation_placeholders["version"] == "2.0"
+    assert issue.translation_placeholders["version"] == "3.0"
 
     await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
@@ -369,7 +375,7 @@ async def test_hub_firmware_changes_while_running(
     issue; after the next firmware update, reloading the integration brings it back."""
     issue_id = f"{ISSUE_API_VERSION}_{init_integration.entry_id}"
     issues = ir.async_get(hass)
-    emulator.hub.config = emulator.hub.config.replace(api_version="0.9")
+    emulator.hub.config = emulator.hub.config.replace(api_version="1.9")
     await control.post("/restart", {"downtime": 0})
     await until(lambda: init_integration.state is ConfigEntryState.SETUP_ERROR, timeout=10)
     issue = issues.async_get_issue(DOMAIN, issue_id)
@@ -377,7 +383,7 @@ async def test_hub_firmware_changes_while_running(
     assert issue.translation_key == "api_version_too_old"
     assert hass.states.get(CAMERA).state == STATE_UNAVAILABLE
 
-    emulator.hub.config = emulator.hub.config.replace(api_version="1.1")
+    emulator.hub.config = emulator.hub.config.replace(api_version="2.1")
     await control.post("/restart", {"downtime": 0})
     assert await hass.config_entries.async_reload(init_integration.entry_id)
     await until(lambda: init_integration.state is ConfigEntryState.LOADED, timeout=10)

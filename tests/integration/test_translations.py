@@ -127,7 +127,7 @@ def used_keys() -> Iterator[tuple[str, str, list[str]]]:
                     elif kw.arg == "reason":
                         yield file.name, key, [f"config.abort.{key}"]
                     elif kw.arg == "step_id":
-                        yield file.name, key, [f"config.step.{key}"]
+                        yield file.name, key, [f"config.step.{key}", f"options.step.{key}"]
             elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
                 value = node.value.value
                 for target in node.targets:
@@ -138,7 +138,7 @@ def used_keys() -> Iterator[tuple[str, str, list[str]]]:
                         and isinstance(target.value, ast.Name)
                         and target.value.id == "errors"
                     ):
-                        yield file.name, value, [f"config.error.{value}"]
+                        yield file.name, value, [f"config.error.{value}", f"options.error.{value}"]
 
 
 def test_every_key_used_in_code_exists() -> None:

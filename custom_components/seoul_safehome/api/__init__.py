@@ -1,4 +1,7 @@
-"""Async client for the SafeHome Local API (aiohttp + stdlib only, no Home Assistant)."""
+"""Async client for the SafeHome Local API 2.0 (aiohttp, stdlib, `cryptography`, `spake2`).
+
+No Home Assistant import: it could be published on its own.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +13,11 @@ from .exceptions import (
     SafeHomeCommandError,
     SafeHomeConnectionError,
     SafeHomeError,
+    SafeHomeIdentityError,
+    SafeHomePairingClosedError,
     SafeHomeProtocolError,
     SafeHomeRateLimitedError,
+    SafeHomeTlsError,
 )
 from .models import (
     CameraState,
@@ -60,8 +66,11 @@ __all__ = [
     "SafeHomeConnectionError",
     "SafeHomeError",
     "SafeHomeEventStream",
+    "SafeHomeIdentityError",
+    "SafeHomePairingClosedError",
     "SafeHomeProtocolError",
     "SafeHomeRateLimitedError",
+    "SafeHomeTlsError",
     "SirenMode",
     "StreamInfo",
 ]

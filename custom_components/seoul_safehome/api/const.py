@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Final
 
-API_VERSION: Final = "1.0"
-"""The API version this client implements."""
-SUPPORTED_API_MAJOR: Final = 1
+API_VERSION: Final = "2.0"
+"""The API version this client implements (2.0: the secure link, TLS and SPAKE2 pairing)."""
+SUPPORTED_API_MAJOR: Final = 2
 MIN_API_MINOR: Final = 0
 
 DEFAULT_PORT: Final = 8765
-API_PATH: Final = "/api/v1"
+API_PATH: Final = "/api/v2"
 EVENTS_PATH: Final = "/events"
+PAIR_START_PATH: Final = "/pair/start"
+PAIR_FINISH_PATH: Final = "/pair/finish"
 ZEROCONF_TYPE: Final = "_safehome._tcp.local."
 
 DEFAULT_REQUEST_TIMEOUT: Final = 10.0
@@ -43,6 +45,13 @@ RATE_LIMIT_WINDOW: Final = 60.0
 
 CLOSE_CODE_UNAUTHORIZED: Final = 4001
 
+# Pairing (API 2.0 §K): SPAKE2 identities and the HKDF `info` of each derived key.
+PAKE_ID_CLIENT: Final = b"safehome-client"
+PAKE_ID_HUB: Final = b"safehome-hub"
+HKDF_INFO_CLIENT_CONFIRM: Final = b"safehome-v2 client confirm"
+HKDF_INFO_HUB_CONFIRM: Final = b"safehome-v2 hub confirm"
+HKDF_INFO_SEAL: Final = b"safehome-v2 seal"
+
 # Error codes (docs/protocol.md §6).
 ERROR_BAD_REQUEST: Final = "bad_request"
 ERROR_INVALID_PARAMS: Final = "invalid_params"
@@ -50,6 +59,7 @@ ERROR_UNKNOWN_COMMAND: Final = "unknown_command"
 ERROR_UNSUPPORTED: Final = "unsupported"
 ERROR_UNAUTHORIZED: Final = "unauthorized"
 ERROR_INVALID_CODE: Final = "invalid_code"
+ERROR_PAIRING_CLOSED: Final = "pairing_closed"
 ERROR_NOT_FOUND: Final = "not_found"
 ERROR_DOOR_OPEN: Final = "door_open"
 ERROR_JAMMED: Final = "jammed"

@@ -76,6 +76,10 @@ class SafeHomeEventStream:
     by REST and raise if it could not; it runs before any later frame is processed, and a
     failure keeps the old position and retries on a new link. Cancelling does not call
     `on_disconnected`.
+
+    The link is `wss://` pinned to the client's certificate fingerprint: a hub showing
+    another certificate ends the stream like a refused token, with a SafeHomeIdentityError
+    (a subclass of SafeHomeAuthenticationError) and no retry.
     """
 
     def __init__(
@@ -216,7 +220,8 @@ class SafeHomeEventStream:
     async def run(self, boot_id: str | None = None, since: int | None = None) -> None:
         """Follow the hub from a position (`None`s: live events only) until cancelled.
 
-        Returns only when the hub refused the token (after `on_disconnected`).
+        Returns only when the hub refused the token or showed another certificate than the
+        pinned one (after `on_disconnected`).
         """
         if since is not None and not _is_seq(since):
             raise ValueError("since must be a non-negative integer or None")
@@ -282,7 +287,9 @@ class SafeHomeEventStream:
                 try:
                     error = await self._connect_and_listen()
                 except SafeHomeAuthenticationError as err:
-                    _LOGGER.warning("The SafeHome hub refused the token; the event stream stops")
+                    # A refused token, no pinned certificate, or another certificate
+                    # (SafeHomeIdentityError): retrying cannot help, pairing again does.
+                    _LOGGER.warning("%s; the SafeHome event stream stops", err)
                     self._link_down(err, final=True)
                     return
                 except SafeHomeError as err:
@@ -322,11 +329,13 @@ class SafeHomeEventStream:
     async def _connect_and_listen(self) -> Exception | None:
         """Run one link; return None for a clean close by the hub, raise on failure."""
         client = self._client
+        tls = client.pinned_ssl()  # no fingerprint: an authentication error, nothing sent
         try:
             async with asyncio.timeout(self._handshake_timeout):
                 ws = await client.session.ws_connect(
                     client.events_url,
                     headers=client.auth_headers(),
+                    ssl=tls,
                     autoping=True,
                     heartbeat=None,
                     compress=0,
@@ -341,6 +350,8 @@ class SafeHomeEventStream:
             raise SafeHomeConnectionError(
                 f"Event stream handshake failed with HTTP {err.status}", status=err.status
             ) from None
+        except aiohttp.ServerFingerprintMismatch as err:
+            raise client.transport_error(err) from None
         except TimeoutError:
             raise SafeHomeConnectionError("Timed out connecting the event stream") from None
         async with ws:

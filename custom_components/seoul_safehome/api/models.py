@@ -15,6 +15,7 @@ from .exceptions import SafeHomeProtocolError
 
 _LOGGER = logging.getLogger(__package__)
 _API_VERSION_RE = re.compile(r"^([0-9]{1,9})\.([0-9]{1,9})(?![0-9])")
+_FINGERPRINT_RE = re.compile(r"^[0-9a-f]{64}\Z")
 _LOGGED_UNKNOWN: set[tuple[str, str]] = set()
 _MAX_LOGGED_UNKNOWN = 256
 
@@ -192,7 +193,7 @@ def _opt_time(data: Mapping[str, Any], key: str, where: str) -> datetime | None:
 
 @dataclass(frozen=True, slots=True)
 class Info:
-    """Hub identity (`GET /info`, also inside `PairResponse`)."""
+    """Hub identity (`GET /info`, also inside the sealed pairing answer)."""
 
     id: str
     name: str
@@ -217,7 +218,7 @@ class Info:
 
     @property
     def api_supported(self) -> bool:
-        """Whether this client supports the hub's API version (1.x, x >= 0)."""
+        """Whether this client supports the hub's API version (2.x, x >= 0)."""
         major, minor = self.api_version_tuple
         return major == SUPPORTED_API_MAJOR and minor >= MIN_API_MINOR
 
@@ -259,20 +260,30 @@ class Hub(Info):
 
 @dataclass(frozen=True, slots=True)
 class PairResult:
-    """Result of pairing: the bearer token (a secret, hidden from repr) and the hub."""
+    """Result of pairing: what to keep to talk to the hub from now on.
+
+    `token` is the bearer token (a secret, hidden from repr); `fingerprint` the hub's
+    certificate fingerprint to pin (SHA-256 of its DER, 64 lowercase hex); `hub` its identity.
+    """
 
     token: str = field(repr=False)
+    fingerprint: str
     hub: Info
 
     @classmethod
     def from_dict(cls, data: Any) -> Self:
-        """Parse a `PairResponse` object."""
-        where = "PairResponse"
+        """Parse a `PairSealedPlaintext` object (the opened `sealed` of `PairSealed`)."""
+        where = "PairSealedPlaintext"
         obj = _obj(data, where)
         token = _str(obj, "token", where)
         if not token:
             raise _fail(where, "token", "must not be empty")
-        return cls(token=token, hub=Info.from_dict(_get(obj, "hub", where)))
+        fingerprint = _str(obj, "fingerprint", where)
+        if not _FINGERPRINT_RE.match(fingerprint):
+            raise _fail(where, "fingerprint", "must be 64 lowercase hex digits")
+        return cls(
+            token=token, fingerprint=fingerprint, hub=Info.from_dict(_get(obj, "hub", where))
+        )
 
 
 @dataclass(frozen=True, slots=True)
