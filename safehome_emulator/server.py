@@ -18,6 +18,7 @@ from .control import Control
 from .discovery import Advertiser
 from .events import EventStreams
 from .guard import guard_middleware, loopback_warning
+from .handshakes import quiet_failed_handshakes
 from .hub import Hub
 from .media import Media
 from .tls import HubIdentity
@@ -75,6 +76,7 @@ class Emulator:
         self._port: int | None = None
         self._control_port: int | None = None
         self._restart_handle: asyncio.TimerHandle | None = None
+        self._undo_quiet_handshakes: Callable[[], None] | None = None
 
     # --- addresses and identity ------------------------------------------------------
 
@@ -218,6 +220,7 @@ class Emulator:
             if warning:
                 _LOGGER.warning("%s", warning)
         self._runner, self._port = runner, port
+        self._undo_quiet_handshakes = quiet_failed_handshakes(asyncio.get_running_loop())
         self.hub.start()
         if self._advertiser is not None:
             await self._advertiser.start(port)
@@ -229,6 +232,9 @@ class Emulator:
         """Stop everything: streams, timers, floods, advertising and the server."""
         if self._runner is None:
             return
+        if self._undo_quiet_handshakes is not None:
+            self._undo_quiet_handshakes()
+            self._undo_quiet_handshakes = None
         HubClock.skew = timedelta(0)  # a clock set wrong for a test ends with its hub
         if self._restart_handle is not None:
             self._restart_handle.cancel()

@@ -15,6 +15,7 @@ from cryptography.x509.oid import NameOID
 import pytest
 
 from safehome_emulator import Emulator
+from safehome_emulator.handshakes import quiet_failed_handshakes
 
 from .conftest import MakeEmulator, paired
 from .helpers import HubClient, fingerprint_of, peer_certificate, peer_fingerprint
@@ -159,3 +160,29 @@ async def test_a_damaged_state_dir_is_refused(
     emulator = Emulator(state_dir=str(tmp_path / "a"), zeroconf=False, port=0)
     with pytest.raises(ValueError, match="key"):
         await emulator.start()
+
+
+async def test_failed_handshakes_are_not_loop_errors() -> None:
+    """A client that does not speak TLS is logged at debug, every other loop error still
+    reaches the host's handler, and the host's handler is back once the hub stops."""
+    loop = asyncio.get_running_loop()
+    seen: list[str] = []
+    before = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: seen.append(context["message"]))
+    try:
+        undo = quiet_failed_handshakes(loop)
+        loop.call_exception_handler(
+            {
+                "message": "Error on transport creation for incoming connection",
+                "exception": ssl.SSLError(1, "[SSL: HTTP_REQUEST] http request"),
+            }
+        )
+        loop.call_exception_handler({"message": "something else broke"})
+        assert seen == ["something else broke"]
+        undo()
+        loop.call_exception_handler(
+            {"message": "SSL handshake failed", "exception": ssl.SSLError(1, "x")}
+        )
+        assert seen == ["something else broke", "SSL handshake failed"]
+    finally:
+        loop.set_exception_handler(before)
