@@ -37,7 +37,7 @@ class Hub:
     def __init__(self, config: EmulatorConfig) -> None:
         """Create the hub and its configured devices (raises ValueError on a bad device)."""
         self.config = config
-        self.tokens = TokenStore()
+        self.tokens = TokenStore(config.state_dir)
         self.pairing = PairingWindow(
             config.pairing_window, config.pairing_attempts, config.pairing_code
         )

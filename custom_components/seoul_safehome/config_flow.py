@@ -174,7 +174,7 @@ class SafeHomeConfigFlow(ConfigFlow, domain=DOMAIN):
     async def _async_pair(
         self, user_input: dict[str, Any], errors: dict[str, str], placeholders: dict[str, str]
     ) -> PairResult | None:
-        """Exchange the code the user typed for a token; fill `errors` if that fails."""
+        """Pair (SPAKE2) with the code the user typed; fill `errors` if that fails."""
         try:
             # The client drops spaces and dashes, and refuses a malformed code itself
             # (so a typo does not count towards the hub's attempt limit).
@@ -206,7 +206,7 @@ class SafeHomeConfigFlow(ConfigFlow, domain=DOMAIN):
         return {"name": self._name, "host": self._host}
 
     async def async_step_pair(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Pair with a new hub using the code printed on it."""
+        """Pair with a new hub using the code it shows after its pairing button is pressed."""
         errors: dict[str, str] = {}
         placeholders = self._pair_placeholders()
         if user_input is not None and (

@@ -33,7 +33,6 @@ BRAND = INTEGRATION / "brand"
 DEV_CONFIGURATION = ROOT / "scripts" / "dev_configuration.yaml"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
-PAIRING_CODE = "123456"
 USER = {"name": "Ji-woo Kim", "username": "jiwoo", "password": "safehome-e2e-password"}
 START_TIMEOUT = 90.0  # a first start on a slow CI machine (recorder, frontend, ...)
 CHROMIUM_ARGS = [
@@ -51,7 +50,7 @@ CHROMIUM_ARGS = [
     "--metrics-recording-only",
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
-# Anything that is not one of our two loopback servers (or page-local data).
+# Anything that is not one of our loopback servers (or page-local data).
 NOT_LOOPBACK = re.compile(r"^(?!(?:https?|wss?)://127\.0\.0\.1[:/]|data:|blob:|about:)")
 BRAND_URL = re.compile(r"/seoul_safehome/((?:dark_)?(?:icon|logo)(?:@2x)?\.png)$")
 
@@ -134,24 +133,38 @@ class Process:
 
 @dataclass
 class Emulator:
-    """The SafeHome emulator process."""
+    """The SafeHome emulator process: its HTTPS API and its plain-HTTP control server."""
 
     process: Process
-    url: str = ""
+    url: str = ""  # the API, https://127.0.0.1:PORT
+    control_url: str = ""  # the control server, http://127.0.0.1:PORT (routes /control/...)
 
     @property
     def port(self) -> int:
-        """The emulator's port."""
+        """The API's port (what a user types in Home Assistant)."""
         return int(self.url.rsplit(":", 1)[1])
+
+    @property
+    def control_page(self) -> str:
+        """The control page's address."""
+        return f"{self.control_url}/control"
+
+    def _control(self, path: str) -> Any:
+        resp = requests.get(f"{self.control_url}/control/{path}", timeout=5)
+        resp.raise_for_status()
+        return resp.json()
 
     def device(self, device_id: str) -> dict[str, Any]:
         """Return one device as the emulator sees it (`GET /control/state`)."""
-        state = requests.get(f"{self.url}/control/state", timeout=5).json()
-        return next(d for d in state["devices"] if d["id"] == device_id)
+        return next(d for d in self._control("state")["devices"] if d["id"] == device_id)
+
+    def pairing(self) -> dict[str, Any]:
+        """Return the pairing window's state (`GET /control/state`)."""
+        return self._control("state")["pairing"]
 
     def commands(self) -> list[dict[str, Any]]:
         """Return the commands the hub received (`GET /control/log`)."""
-        return requests.get(f"{self.url}/control/log", timeout=5).json()["commands"]
+        return self._control("log")["commands"]
 
 
 @dataclass
@@ -220,7 +233,12 @@ def screenshots(tmp_path: Path) -> Screenshots:
 
 @pytest.fixture
 def hub_emulator(socket_enabled: None, tmp_path: Path) -> Iterator[Emulator]:
-    """Run `python -m safehome_emulator --control` on a free port (a process, as in develop)."""
+    """Run `python -m safehome_emulator --control` on free ports (a process, as in develop).
+
+    No fixed pairing code: as for a user, each press of the pairing button makes a new one.
+    The addresses are read from what it prints at start-up (the API line comes first, the
+    control server's after both listen).
+    """
     process = Process(
         "the emulator",
         [
@@ -231,9 +249,11 @@ def hub_emulator(socket_enabled: None, tmp_path: Path) -> Iterator[Emulator]:
             "127.0.0.1",
             "--port",
             "0",
-            "--pairing-code",
-            PAIRING_CODE,
+            "--state-dir",
+            str(tmp_path / "emulator-state"),
             "--control",
+            "--control-port",
+            "0",
             "--no-zeroconf",
         ],
         tmp_path / "emulator.log",
@@ -242,12 +262,14 @@ def hub_emulator(socket_enabled: None, tmp_path: Path) -> Iterator[Emulator]:
     emulator = Emulator(process)
     try:
 
-        def listening() -> str | None:
+        def listening() -> tuple[str, str] | None:
             process.check_running()
-            found = re.search(r"listening on (http://127\.0\.0\.1:\d+)", process.tail())
-            return found.group(1) if found else None
+            log = process.tail()
+            api = re.search(r"listening on (https://127\.0\.0\.1:\d+)", log)
+            control = re.search(r"Control surface: (http://127\.0\.0\.1:\d+)/control", log)
+            return (api.group(1), control.group(1)) if api and control else None
 
-        emulator.url = wait_until(listening, 30, "the emulator to listen")
+        emulator.url, emulator.control_url = wait_until(listening, 30, "the emulator to listen")
         yield emulator
     finally:
         process.stop()

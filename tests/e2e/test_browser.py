@@ -1,9 +1,12 @@
 """The whole product in a browser: Home Assistant's real UI, the emulator's control page.
 
-A fresh Home Assistant is onboarded, the user logs in, adds Seoul SafeHome through the UI
-config flow with the hub's pairing code, opens the hub's device page, rings the doorbell
-on the emulator's page and sees the ring in Home Assistant, then unlocks and locks the
-door from Home Assistant and sees the emulated lock follow.
+A fresh Home Assistant is onboarded, the user logs in and adds Seoul SafeHome through the
+UI config flow as a resident would: address, then (after a code typed too early is turned
+away because the hub is not in pairing) presses the pairing button on the emulator's
+control page, reads the fresh code the page shows and types it into Home Assistant. Then
+the user opens the hub's device page, rings the doorbell on the emulator's page and sees
+the ring in Home Assistant, unlocks and locks the door from Home Assistant and sees the
+emulated lock follow.
 
 Screenshots: docs/screenshots/ with SAFEHOME_SCREENSHOTS=1, else the test's tmp dir.
 """
@@ -21,7 +24,6 @@ from playwright.sync_api import BrowserContext, Page, expect
 import pytest
 
 from .conftest import (
-    PAIRING_CODE,
     USER,
     Emulator,
     HomeAssistant,
@@ -68,10 +70,35 @@ def log_in(page: Page, hass: HomeAssistant) -> None:
     expect(page.locator("ha-sidebar")).to_be_visible(timeout=STEP)
 
 
+def press_pairing_button(control: Page, emulator: Emulator, shots: Screenshots) -> str:
+    """On the emulator's control page, press the hub's pairing button; return the code shown.
+
+    The code is read off the page as a person reads it (`123 456`), not from the API.
+    """
+    control.bring_to_front()
+    pairing = control.get_by_test_id("pairing")
+    expect(pairing).to_have_attribute("data-open", "false")
+    control.get_by_test_id("pairing-button").click()
+    expect(pairing).to_have_attribute("data-open", "true")
+    expect(control.get_by_test_id("pairing-status")).to_contain_text("open")
+    code = control.get_by_test_id("pairing-code")
+    expect(code).to_have_text(re.compile(r"^\d{3} \d{3}$"))
+    expect(control.get_by_test_id("pairing-attempts")).to_have_text("3")
+    shown = code.inner_text()
+    assert emulator.pairing()["code"] == shown.replace(" ", "")  # the window's own code
+    snap(control, shots, "emulator-pairing")
+    return shown
+
+
 def add_integration(
-    page: Page, hass: HomeAssistant, emulator: Emulator, shots: Screenshots
+    page: Page, control: Page, hass: HomeAssistant, emulator: Emulator, shots: Screenshots
 ) -> None:
-    """Settings → Devices & services → Add integration → Seoul SafeHome: host, port, code."""
+    """Settings → Devices & services → Add integration → Seoul SafeHome: host, port, code.
+
+    The code comes from a press of the hub's pairing button on the control page, made
+    when Home Assistant asks for it; a code typed before that is turned away.
+    """
+    page.bring_to_front()
     page.goto(f"{hass.url}/config/integrations/dashboard")
     page.get_by_role("button", name="Add integration").click()
     search = page.get_by_role("textbox", name="Search for a brand name")
@@ -86,8 +113,21 @@ def add_integration(
     page.get_by_role("button", name="Submit").click()
 
     expect(flow).to_contain_text("Pair with SafeHome Hub")
-    page.get_by_role("textbox", name="Pairing code").fill(PAIRING_CODE)
+    expect(flow).to_contain_text("Press the pairing button on SafeHome Hub")
+    code_box = page.get_by_role("textbox", name="Pairing code")
+    expect(code_box).to_be_visible()
     snap(page, shots, "ha-config-flow-pairing")
+
+    # Before the button is pressed the hub is not pairing: Home Assistant says what to do.
+    code_box.fill("123456")
+    page.get_by_role("button", name="Submit").click()
+    expect(flow).to_contain_text("The hub is not accepting pairing. Press the pairing button")
+    assert emulator.pairing()["open"] is False
+
+    # Press the hub's pairing button, read the fresh code, type it in Home Assistant.
+    shown = press_pairing_button(control, emulator, shots)
+    page.bring_to_front()
+    code_box.fill(shown)
     page.get_by_role("button", name="Submit").click()
 
     finish = page.get_by_role("button", name=re.compile(r"finish", re.IGNORECASE))
@@ -102,6 +142,11 @@ def add_integration(
         return bool(entries) and entries[0]["state"] == "loaded"
 
     wait_until(loaded, 30, "the config entry to be loaded")
+    entry = hass.api("config/config_entries/entry?domain=seoul_safehome")[0]
+    assert entry["title"] == "SafeHome Hub"
+    # A successful pairing closes the window on the hub (and on its page).
+    expect(control.get_by_test_id("pairing")).to_have_attribute("data-open", "false")
+    assert emulator.pairing()["code"] is None
 
 
 def entity_ids(hass: HomeAssistant) -> dict[str, str]:
@@ -139,7 +184,13 @@ def test_ring_lock_and_unlock_through_the_real_ui(
         onboard(hass)
         page = browser.new_page()
         log_in(page, hass)
-        add_integration(page, hass, emulator, shots=screenshots)
+        # The emulator's control page: the hub's pairing button and display, the devices.
+        control = browser.new_page()
+        page_errors: list[str] = []
+        control.on("pageerror", lambda error: page_errors.append(str(error)))
+        control.goto(emulator.control_page)
+        expect(control.get_by_test_id("connection")).to_have_attribute("data-value", "up")
+        add_integration(page, control, hass, emulator, shots=screenshots)
         entities = entity_ids(hass)
 
         # The integration's page, then the hub's device page with its connected devices.
@@ -163,11 +214,7 @@ def test_ring_lock_and_unlock_through_the_real_ui(
         expect(events).to_contain_text("Ring")
         before = hass.state(entities["ring"])["state"]
 
-        control = browser.new_page()
-        page_errors: list[str] = []
-        control.on("pageerror", lambda error: page_errors.append(str(error)))
-        control.goto(f"{emulator.url}/control")
-        expect(control.get_by_test_id("connection")).to_have_attribute("data-value", "up")
+        control.bring_to_front()
         expect(control.get_by_test_id("device-lock-1-lock_state")).to_have_attribute(
             "data-value", "locked"
         )

@@ -16,6 +16,7 @@ import pytest
 
 from safehome_emulator import Emulator
 from safehome_emulator.handshakes import quiet_failed_handshakes
+from tests.conftest import Control
 
 from .conftest import MakeEmulator, paired
 from .helpers import HubClient, fingerprint_of, peer_certificate, peer_fingerprint
@@ -186,3 +187,29 @@ async def test_failed_handshakes_are_not_loop_errors() -> None:
         assert seen == ["something else broke", "SSL handshake failed"]
     finally:
         loop.set_exception_handler(before)
+
+
+async def test_paired_clients_kept_in_the_state_dir(
+    make_emulator: MakeEmulator, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    """A hub restarted with its state keeps its pairings (as hashes: the file holds no
+    usable token); revoking them is kept too."""
+    state = tmp_path / "hub-state"
+    first, client, _ = await paired(make_emulator, session, state_dir=str(state))
+    clients = state / "paired-clients.json"
+    assert stat.S_IMODE(clients.stat().st_mode) == 0o600
+    assert client.token not in clients.read_text()
+    await first.stop()
+
+    second = await make_emulator(state_dir=str(state))
+    assert second.hub.tokens.client(client.token) is not None
+    await Control(session, second.control_url).post("/tokens/revoke")
+    await second.stop()
+    third = await make_emulator(state_dir=str(state))
+    assert third.hub.tokens.client(client.token) is None
+
+
+async def test_a_damaged_clients_file_is_refused(socket_enabled: None, tmp_path: Path) -> None:
+    (tmp_path / "paired-clients.json").write_text("{not json")
+    with pytest.raises(ValueError, match="paired clients"):
+        Emulator(state_dir=str(tmp_path), port=0, control=False, zeroconf=False)

@@ -130,6 +130,14 @@ async def test_pairing_through_an_impostor_fails_and_gives_nothing_away(
 ) -> None:
     """An impostor relays the pairing to the real hub: the code never crosses, the sealed
     token is unreadable to it, and Home Assistant refuses the pairing."""
+    issued: list[str] = []
+    issue = emulator.hub.tokens.issue
+
+    def recording_issue(client_name: str) -> str:
+        issued.append(issue(client_name))
+        return issued[-1]
+
+    emulator.hub.tokens.issue = recording_issue  # type: ignore[method-assign]
     async with ManInTheMiddle(emulator.port) as impostor:
         code = emulator.open_pairing_window()
         result = await _add_hub_through(hass, impostor.port, code)
@@ -139,8 +147,9 @@ async def test_pairing_through_an_impostor_fails_and_gives_nothing_away(
     seen = bytes(impostor.plaintext + impostor.downstream)
     assert b"/pair/start" in seen  # it did see the (public) exchange...
     assert code.encode() not in seen  # ...but not the code
-    for token in emulator.hub.tokens._tokens:  # every token the hub issued
-        assert token.encode() not in seen
+    # The hub did seal a token for the exchange it saw; the impostor cannot read it.
+    assert len(issued) == 1
+    assert issued[0].encode() not in seen
 
 
 async def test_entry_paired_over_the_old_api_is_paired_again(
