@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 import json
 import math
 import os
@@ -29,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 PAIRING_CODE = "123456"
 HUB_ID = "shub-bench01"
+DOMAIN = "seoul_safehome"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -158,10 +160,48 @@ class Process:
             self.proc.wait(5)
 
 
+@dataclass(frozen=True)
+class HubAddress:
+    """Where a started emulator listens, and the certificate its API shows."""
+
+    port: int
+    """The API's HTTPS port."""
+    control_port: int
+    """The control surface's plain-HTTP port (loopback)."""
+    fingerprint: str
+    """SHA-256 of the hub's certificate, 64 lowercase hex digits."""
+
+    @property
+    def api_url(self) -> str:
+        return f"https://127.0.0.1:{self.port}/api/v2"
+
+    @property
+    def control_url(self) -> str:
+        return f"http://127.0.0.1:{self.control_port}"
+
+    @cached_property
+    def ssl(self) -> aiohttp.Fingerprint:
+        """The `ssl=` argument that accepts only this hub's certificate (one object: aiohttp
+        pools connections by it)."""
+        return aiohttp.Fingerprint(bytes.fromhex(self.fingerprint))
+
+
+# What the emulator prints once it serves (the control line comes last).
+EMULATOR_PORT_RE = re.compile(r"listening on https://127\.0\.0\.1:(\d+)")
+EMULATOR_FINGERPRINT_RE = re.compile(r"Certificate fingerprint \(SHA-256\): ([0-9a-f]{64})")
+EMULATOR_CONTROL_RE = re.compile(r"Control surface: http://127\.0\.0\.1:(\d+)/control")
+
+
 def start_emulator(
     workdir: Path, settings: dict[str, Any], nice: int = 0, pairing_code: str = PAIRING_CODE
-) -> tuple[Process, int]:
-    """Start the emulator (`--control --no-zeroconf`, a free port); return it and its port."""
+) -> tuple[Process, HubAddress]:
+    """Start the emulator; return it and where it listens.
+
+    The API on a free HTTPS port, the control surface on its own free loopback port (never
+    the default 8766, which another emulator may hold), `--no-zeroconf`, the certificate
+    kept in `<workdir>/emulator-state`, and `pairing_code` for every pairing window (which
+    still has to be opened: `Emulator.open_pairing`).
+    """
     config = workdir / "emulator.json"
     config.write_text(json.dumps({"hub_id": HUB_ID, **settings}))
     argv = [
@@ -172,23 +212,35 @@ def start_emulator(
         "127.0.0.1",
         "--port",
         "0",
-        "--pairing-code",
+        "--state-dir",
+        str(workdir / "emulator-state"),
+        "--dev-fixed-pairing-code",
         pairing_code,
         "--config",
         str(config),
         "--control",
+        "--control-host",
+        "127.0.0.1",
+        "--control-port",
+        "0",
         "--no-zeroconf",
         "--log-level",
         "warning",
     ]
     process = Process.start("emulator", argv, workdir / "emulator.log", ROOT, nice)
     deadline = time.monotonic() + 20
-    pattern = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
     while time.monotonic() < deadline:
         if not process.alive():
             raise BenchError(f"the emulator exited:\n{process.tail()}")
-        if match := pattern.search(process.log.read_text(errors="replace")):
-            return process, int(match.group(1))
+        text = process.log.read_text(errors="replace")
+        if control := EMULATOR_CONTROL_RE.search(text):
+            port = EMULATOR_PORT_RE.search(text)
+            fingerprint = EMULATOR_FINGERPRINT_RE.search(text)
+            if port is None or fingerprint is None:
+                process.stop()
+                raise BenchError(f"unexpected emulator output:\n{process.tail()}")
+            address = HubAddress(int(port[1]), int(control[1]), fingerprint[1])
+            return process, address
         time.sleep(0.05)
     process.stop()
     raise BenchError(f"the emulator did not start:\n{process.tail()}")
@@ -556,8 +608,11 @@ class Phone:
 
 @dataclass
 class Emulator:
+    """A client of the emulator's control server (plain HTTP, loopback, no token)."""
+
     session: aiohttp.ClientSession
     base: str
+    """The control server's root URL (`HubAddress.control_url`); routes are `/control/…`."""
 
     async def control(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
         async with (
@@ -571,6 +626,10 @@ class Emulator:
 
     async def post(self, path: str, body: Any = None) -> dict[str, Any]:
         return await self.control("POST", path, body)
+
+    async def open_pairing(self) -> str:
+        """Press the hub's pairing button: open a pairing window; return its code."""
+        return (await self.post("/pairing"))["code"]
 
     async def log(self) -> list[dict[str, Any]]:
         return (await self.control("GET", "/log"))["commands"]
@@ -593,6 +652,29 @@ class Emulator:
         """The journal of numbered events after a cursor: `{"events": [...], "last_index"}`."""
         query = f"?after={after}" + (f"&event={','.join(names)}" if names else "")
         return await self.control("GET", f"/events{query}")
+
+
+async def add_integration(
+    ha: HomeAssistant, emu: Emulator, hub: HubAddress, code: str = PAIRING_CODE
+) -> str:
+    """Add the hub through the real config flow; return the entry id.
+
+    The `user` step with host and port, then, as a user would, the hub's pairing button
+    (a window on the control server) and the `pair` step with its code: the integration
+    pairs (SPAKE2) and keeps the token and the certificate's fingerprint in the entry.
+    """
+    flow = await ha.rest("POST", "/api/config/config_entries/flow", {"handler": DOMAIN})
+    if flow.get("step_id") != "user":
+        raise BenchError(f"unexpected first step: {flow}")
+    path = f"/api/config/config_entries/flow/{flow['flow_id']}"
+    step = await ha.rest("POST", path, {"host": "127.0.0.1", "port": hub.port})
+    if step.get("step_id") != "pair":
+        raise BenchError(f"unexpected step after user: {step}")
+    await emu.open_pairing()
+    done = await ha.rest("POST", path, {"code": code})
+    if done.get("type") != "create_entry":
+        raise BenchError(f"pairing did not create the entry: {done}")
+    return done["result"]["entry_id"]
 
 
 def cpu_seconds(pid: int) -> float:

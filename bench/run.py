@@ -41,7 +41,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import (
     HUB_ID,
-    PAIRING_CODE,
     ROOT,
     BenchError,
     Clock,
@@ -50,6 +49,7 @@ from harness import (
     Notification,
     Phone,
     Process,
+    add_integration,
     cpu_seconds,
     free_port,
     load_average,
@@ -174,21 +174,6 @@ def automation_entity(key: str) -> str:
 
 
 # --- setup -----------------------------------------------------------------------------
-
-
-async def add_integration(ha: HomeAssistant, emu_port: int) -> str:
-    """Run the real config flow: user step (host/port), then pair step (code)."""
-    flow = await ha.rest("POST", "/api/config/config_entries/flow", {"handler": "seoul_safehome"})
-    if flow.get("step_id") != "user":
-        raise BenchError(f"unexpected first step: {flow}")
-    path = f"/api/config/config_entries/flow/{flow['flow_id']}"
-    step = await ha.rest("POST", path, {"host": "127.0.0.1", "port": emu_port})
-    if step.get("step_id") != "pair":
-        raise BenchError(f"unexpected step after user: {step}")
-    done = await ha.rest("POST", path, {"code": PAIRING_CODE})
-    if done.get("type") != "create_entry":
-        raise BenchError(f"pairing did not create the entry: {done}")
-    return done["result"]["entry_id"]
 
 
 async def find_entities(ha: HomeAssistant) -> Entities:
@@ -1822,14 +1807,17 @@ async def run(args: argparse.Namespace, workdir: Path, processes: list[Process])
         "nice": args.nice,
     }
     t_start = time.monotonic()
-    emu_process, emu_port = start_emulator(workdir, EMULATOR_SETTINGS, args.nice)
+    emu_process, hub = start_emulator(workdir, EMULATOR_SETTINGS, args.nice)
     processes.append(emu_process)
     ha_port = free_port()
     ha_process, snapshots = start_home_assistant(
         workdir, ha_port, recorder=not args.no_recorder, nice=args.nice, snapshots_as_media=True
     )
     processes.append(ha_process)
-    log(f"emulator on :{emu_port}, Home Assistant starting on :{ha_port} ({workdir})")
+    log(
+        f"emulator on :{hub.port} (control :{hub.control_port}), "
+        f"Home Assistant starting on :{ha_port} ({workdir})"
+    )
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as session:
         phone, contact_phone = Phone(), Phone()
@@ -1840,7 +1828,8 @@ async def run(args: argparse.Namespace, workdir: Path, processes: list[Process])
             results["ha_start_s"] = await ha.wait_started(ha_process)
             log(f"Home Assistant answers after {results['ha_start_s']:.1f} s; onboarding")
             await ha.onboard()
-            entry_id = await add_integration(ha, emu_port)
+            emu = Emulator(session, hub.control_url)
+            entry_id = await add_integration(ha, emu, hub)
             await ha.connect_ws()
             ents = await find_entities(ha)
             await ha.wait_for(
@@ -1851,7 +1840,7 @@ async def run(args: argparse.Namespace, workdir: Path, processes: list[Process])
             metadata = await wait_blueprints(ha)
             ctx = Context(
                 ha=ha,
-                emu=Emulator(session, f"http://127.0.0.1:{emu_port}"),
+                emu=emu,
                 phone=phone,
                 clock=Clock(),
                 ents=ents,

@@ -40,14 +40,18 @@ from typing import Any
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # the integration's client
 
 from harness import (
+    DOMAIN,
     HUB_ID,
     ROOT,
     BenchError,
     Emulator,
     HomeAssistant,
+    HubAddress,
     Process,
+    add_integration,
     free_port,
     load_average,
     restart_home_assistant,
@@ -56,7 +60,8 @@ from harness import (
     summarize,
 )
 
-DOMAIN = "seoul_safehome"
+from custom_components.seoul_safehome.api import SafeHomeClient, SafeHomeError
+
 BAR_S = 2.0  # consistent within 2 s of the hub being back
 GIVE_UP_S = 10.0  # a fault not consistent by then is a violation; the soak moves on
 NOTICE_S = 3.0  # Home Assistant shows a broken link (connectivity off) within this
@@ -245,37 +250,53 @@ class Window:
 class HubApp:
     """Another paired client of the hub (the vendor's app): it changes things now and then.
 
-    Errors (the hub down, the token revoked, a busy motor) are ignored: the hub's state,
-    whatever it becomes, is what Home Assistant must show.
+    It pairs as a user would (the pairing button on the control server, then the code,
+    SPAKE2 through the integration's client) and sends its commands over HTTPS pinned to
+    the hub's certificate. Errors (the hub down, the token revoked, a busy motor) are
+    ignored: the hub's state, whatever it becomes, is what Home Assistant must show.
     """
 
-    def __init__(self, session: aiohttp.ClientSession, base: str, code: str) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession, emu: Emulator, hub: HubAddress, code: str
+    ) -> None:
         self.session = session
-        self.api = f"{base}/api/v1"
+        self.emu = emu
+        self.hub = hub
         self.code = code
         self.token: str | None = None
         self.sent = 0
+        self.pairings = 0
+        self.errors: Counter[str] = Counter()
 
-    async def _request(self, path: str, body: dict[str, Any], token: str | None) -> Any:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async def _pair(self) -> None:
+        await self.emu.open_pairing()
+        client = SafeHomeClient("127.0.0.1", self.hub.port, self.session, request_timeout=5)
+        result = await client.pair(self.code, client_name="Soak app")
+        if result.fingerprint != self.hub.fingerprint:
+            raise BenchError(f"the app paired with another certificate: {result.fingerprint}")
+        self.token = result.token
+        self.pairings += 1
+
+    async def _request(self, path: str, body: dict[str, Any]) -> None:
+        headers = {"Authorization": f"Bearer {self.token}"}
         async with (
             asyncio.timeout(5),
-            self.session.post(f"{self.api}{path}", json=body, headers=headers) as resp,
+            self.session.post(
+                f"{self.hub.api_url}{path}", json=body, headers=headers, ssl=self.hub.ssl
+            ) as resp,
         ):
             if resp.status == 401:
                 self.token = None
-            return await resp.json() if resp.status < 300 else None
 
     async def _send(self, path: str, body: dict[str, Any]) -> None:
-        with contextlib.suppress(aiohttp.ClientError, TimeoutError, ValueError):
+        try:
             if self.token is None:
-                answer = await self._request(
-                    "/pair", {"code": self.code, "client_name": "Soak app"}, None
-                )
-                self.token = answer["token"] if answer else None
+                await self._pair()
             if self.token is not None:
-                await self._request(path, body, self.token)
+                await self._request(path, body)
                 self.sent += 1
+        except (aiohttp.ClientError, TimeoutError, ValueError, SafeHomeError) as err:
+            self.errors[f"{'pair' if self.token is None else 'command'}: {err}"[:120]] += 1
 
     async def command(self, device_id: str, command: str, params: dict[str, Any]) -> None:
         await self._send(f"/devices/{device_id}/commands", {"command": command, "params": params})
@@ -300,6 +321,7 @@ class Soak:
         session: aiohttp.ClientSession,
         ha: HomeAssistant,
         emu: Emulator,
+        hub: HubAddress,
         entry_id: str,
         code: str,
     ) -> None:
@@ -312,7 +334,8 @@ class Soak:
         self.emu = emu
         self.entry_id = entry_id
         self.code = code
-        self.app = HubApp(session, emu.base, code)
+        self.hub = hub
+        self.app = HubApp(session, emu, hub, code)
         self.tracked: list[Tracked] = []
         self.by_device_key: dict[tuple[str | None, str], str] = {}
         self.event_entities: set[str] = set()
@@ -341,6 +364,7 @@ class Soak:
         self.motion: dict[str, bool] = {}
         # Secrets to look for, findings.
         self.tokens: set[str] = set()
+        self.stored_fingerprint: str | None = None
         self.code_re = re.compile(rf"(?<![0-9A-Za-z.:]){re.escape(code)}(?![0-9A-Za-z])")
         self.leaks: list[str] = []
         self.diagnostics: list[str] = []
@@ -389,6 +413,7 @@ class Soak:
         self.door_open = lock["door"] == "open"
         self.motion = {d: devices[d]["state"]["motion"] for d in ("cam-1", "doorbell-1")}
         await self._read_tokens(limit=10)
+        self._check_fingerprint("paired")
         log(
             f"{len(self.tracked)} entities ({len(self.event_entities)} event entities); "
             f"unmapped: {self.unmapped or 'none'}"
@@ -421,6 +446,7 @@ class Soak:
                     if entry["domain"] == DOMAIN and entry["data"].get("token"):
                         token = entry["data"]["token"]
                         self.tokens.add(token)
+                        self.stored_fingerprint = entry["data"].get("fingerprint")
             if token is not None and token != changed_from:
                 return token
             await asyncio.sleep(0.25)
@@ -871,6 +897,7 @@ class Soak:
         self.notes["revoke_repair"] = {"issue": issue, "flow_step": flow.get("step_id")}
         fault.problems += await self._nothing_else_broke()
         await self.diagnostics_check("revoked", position=False)
+        await self.emu.open_pairing()  # the user presses the hub's pairing button
         result = await self.ha.rest(
             "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", {"code": self.code}
         )
@@ -881,7 +908,16 @@ class Soak:
         if await self._wait_absent(lambda: self._issue(issue_id), 10):
             fault.problems.append("the re-authentication repair stayed after re-pairing")
         await self._read_tokens(limit=10, changed_from=old_token)
+        self._check_fingerprint("re-paired")
         self.resume()
+
+    def _check_fingerprint(self, when: str) -> None:
+        """The entry must pin the hub's certificate (its fingerprint, kept at pairing)."""
+        if self.stored_fingerprint != self.hub.fingerprint:
+            self.problems.append(
+                f"{when}: the entry's fingerprint {self.stored_fingerprint} is not the hub's "
+                f"{self.hub.fingerprint}"
+            )
 
     async def _reauth_flow(self) -> dict[str, Any] | None:
         flows = await self.ha.ws_call({"type": "config_entries/flow/progress"})
@@ -1089,19 +1125,6 @@ async def wait_api(ha: HomeAssistant, process: Process, limit: float = 120) -> N
                     return
         await asyncio.sleep(0.1)
     raise BenchError(f"Home Assistant did not answer within {limit:g} s:\n{process.tail()}")
-
-
-async def add_integration(ha: HomeAssistant, emu_port: int, code: str) -> str:
-    """Run the real config flow: user step (host/port), then pair step (code)."""
-    flow = await ha.rest("POST", "/api/config/config_entries/flow", {"handler": DOMAIN})
-    path = f"/api/config/config_entries/flow/{flow['flow_id']}"
-    step = await ha.rest("POST", path, {"host": "127.0.0.1", "port": emu_port})
-    if step.get("step_id") != "pair":
-        raise BenchError(f"unexpected step after user: {step}")
-    done = await ha.rest("POST", path, {"code": code})
-    if done.get("type") != "create_entry":
-        raise BenchError(f"pairing did not create the entry: {done}")
-    return done["result"]["entry_id"]
 
 
 def schedule(plan: Plan, rng: random.Random) -> list[tuple[str, Any]]:
@@ -1312,23 +1335,26 @@ async def run(args: argparse.Namespace, workdir: Path, processes: list[Process])
     code = f"{rng.randrange(100_000, 1_000_000)}"
     started = time.monotonic()
     load_before = load_average()
-    emu_process, emu_port = start_emulator(workdir, EMULATOR_SETTINGS, pairing_code=code)
+    emu_process, hub = start_emulator(workdir, EMULATOR_SETTINGS, pairing_code=code)
     processes.append(emu_process)
     ha_port = free_port()
     ha_process, _ = start_home_assistant(
         workdir, ha_port, log_levels={"custom_components.seoul_safehome": "debug"}
     )
     processes.append(ha_process)
-    log(f"emulator on :{emu_port}, Home Assistant on :{ha_port} ({workdir}); seed {args.seed}")
+    log(
+        f"emulator on :{hub.port} (control :{hub.control_port}), Home Assistant on "
+        f":{ha_port} ({workdir}); seed {args.seed}"
+    )
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as session:
         ha = HomeAssistant(session, f"http://127.0.0.1:{ha_port}")
         await ha.wait_started(ha_process)
         await ha.onboard()
-        entry_id = await add_integration(ha, emu_port, code)
+        emu = Emulator(session, hub.control_url)
+        entry_id = await add_integration(ha, emu, hub, code)
         await ha.connect_ws()
-        emu = Emulator(session, f"http://127.0.0.1:{emu_port}")
-        soak = Soak(args, rng, workdir, processes, session, ha, emu, entry_id, code)
+        soak = Soak(args, rng, workdir, processes, session, ha, emu, hub, entry_id, code)
         await soak.setup()
         await soak.diagnostics_check("start")
         setup_s = time.monotonic() - started
@@ -1394,6 +1420,8 @@ async def run(args: argparse.Namespace, workdir: Path, processes: list[Process])
             "physical_actions": dict(soak.actions),
             "frames_by_kind": dict(soak.frame_kinds),
             "app_commands": soak.app.sent,
+            "app_pairings": soak.app.pairings,
+            "app_errors": dict(soak.app.errors),
             "unmapped_entities": soak.unmapped,
             "diagnostics_downloads": len(soak.diagnostics),
             "notes": soak.notes,
