@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
+import aiohttp
 from aiohttp import hdrs, web
 from homeassistant.components.camera import (
     Camera,
     CameraEntityDescription,
     CameraEntityFeature,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.aiohttp_client import async_aiohttp_proxy_stream
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.event import async_track_time_interval
 
 from .api import (
     CameraState as SafeHomeCameraState,
@@ -29,13 +27,10 @@ from .const import DOMAIN, LOGGER
 from .coordinator import SafeHomeCoordinator
 from .data import SafeHomeConfigEntry
 from .entity import SafeHomeEntity, async_add_device_entities
+from .live_proxy import LiveSource, async_open_live_stream, async_register_live_source
 
 # Commands go straight to the hub, which serialises them itself.
 PARALLEL_UPDATES = 0
-
-# A stream URL's access key is valid for 10 minutes to start a stream: renew it well
-# before that, so that a stream worker that restarts always has a valid key.
-STREAM_SOURCE_REFRESH = timedelta(minutes=4)
 
 CAMERA_DESCRIPTIONS: dict[str, CameraEntityDescription] = {
     # The doorbell's camera is one of its features: "Front door doorbell Camera".
@@ -74,29 +69,18 @@ class SafeHomeCamera(SafeHomeEntity, Camera):
         """Bind the camera to its device."""
         Camera.__init__(self)
         super().__init__(coordinator, device, description)
-        self._was_available = self.available
+        self._live: LiveSource | None = None
 
     async def async_added_to_hass(self) -> None:
-        """Keep the live stream's access key fresh while the entity exists."""
+        """Give the camera its loopback stream source (a new secret each time it is added)."""
         await super().async_added_to_hass()
-        self.async_on_remove(
-            async_track_time_interval(
-                self.hass,
-                self._async_refresh_stream_source,
-                STREAM_SOURCE_REFRESH,
-                name=f"{self.entity_id} stream source refresh",
-            )
+        self._live = async_register_live_source(
+            self.hass,
+            self.coordinator.config_entry.entry_id,
+            self._device_id,
+            self._async_open_live_stream,
         )
-
-    @callback
-    def _handle_coordinator_update(self) -> None:
-        """Write the state; a hub that was away (restarted) forgot the stream's access key."""
-        was_available, self._was_available = self._was_available, self.available
-        super()._handle_coordinator_update()
-        if self.stream is not None and self._was_available and not was_available:
-            self.hass.async_create_task(
-                self._async_refresh_stream_source(), f"{self.entity_id} stream source"
-            )
+        self.async_on_remove(self._live.async_remove)
 
     @property
     def supported_features(self) -> CameraEntityFeature:
@@ -138,11 +122,19 @@ class SafeHomeCamera(SafeHomeEntity, Camera):
         return await async_run(self.coordinator.client.snapshot(self._device_id))
 
     async def stream_source(self) -> str | None:
-        """Return the device's live stream URL (a secret: it carries an access key)."""
-        if not self.device.has(CAP_STREAM):
+        """Return the live stream's source: a relay of the hub's stream on this machine.
+
+        A secret (it carries the camera's relay key, never the hub's access key). Every
+        connection to it gets a fresh access key from the hub over the pinned TLS, so a
+        stream worker that restarts (hub restart, expired key) needs no new source.
+        """
+        if not self.device.has(CAP_STREAM) or self._live is None:
             return None
-        info = await async_run(self.coordinator.client.stream_info(self._device_id))
-        return info.url or info.rtsp_url
+        return self._live.url
+
+    async def _async_open_live_stream(self) -> aiohttp.ClientResponse:
+        """Open the device's live stream on the hub (for the relay)."""
+        return await async_open_live_stream(self.coordinator.client, self._device_id)
 
     async def handle_async_mjpeg_stream(self, request: web.Request) -> web.StreamResponse | None:
         """Proxy the hub's MJPEG stream, or build one from snapshots if it has none."""
@@ -167,19 +159,3 @@ class SafeHomeCamera(SafeHomeEntity, Camera):
     async def async_turn_off(self) -> None:
         """Enter privacy mode: the camera stops serving pictures and video."""
         await async_run(self.coordinator.client.camera_off(self._device_id))
-
-    async def _async_refresh_stream_source(self, _now: datetime | None = None) -> None:
-        """Give an existing live stream a URL with a fresh access key.
-
-        The stream worker reads its source each time it (re)connects: an open stream is
-        not interrupted, and a restart after a network error finds a valid key.
-        """
-        if (stream := self.stream) is None or not self.available or not self.is_on:
-            return
-        try:
-            source = await self.stream_source()
-        except HomeAssistantError as err:
-            LOGGER.debug("Cannot renew the stream source of %s: %s", self.entity_id, err)
-            return
-        if source:
-            stream.source = source

@@ -22,8 +22,20 @@ from .entity import device_identifier
 SERVICE_TRIGGER_EMERGENCY = "trigger_emergency"
 SERVICE_CANCEL_EMERGENCY = "cancel_emergency"
 
+ATTR_SOURCE = "source"
+ATTR_KEYWORD = "keyword"
+# Who raises an emergency from Home Assistant: a phone (a widget, an NFC tag, an
+# automation) or a voice assistant that heard a call for help (with the words heard).
+TRIGGER_SOURCES = (EmergencySource.PHONE.value, EmergencySource.VOICE.value)
+
 SERVICE_SCHEMA = vol.Schema(
     {vol.Required(ATTR_DEVICE_ID): vol.All(cv.ensure_list, [cv.string], vol.Length(min=1))}
+)
+TRIGGER_SCHEMA = SERVICE_SCHEMA.extend(
+    {
+        vol.Optional(ATTR_SOURCE, default=EmergencySource.PHONE.value): vol.In(TRIGGER_SOURCES),
+        vol.Optional(ATTR_KEYWORD): vol.All(cv.string, vol.Strip, vol.Length(min=1, max=64)),
+    }
 )
 
 type BellCommand = Callable[[SafeHomeClient, str], Awaitable[Device]]
@@ -75,9 +87,11 @@ async def _async_run_on_bells(call: ServiceCall, command: BellCommand) -> None:
 
 
 async def _async_trigger_emergency(call: ServiceCall) -> None:
-    """Raise an emergency on the bells, recording the phone as its source."""
+    """Raise an emergency on the bells, from a phone or a voice assistant (with its words)."""
+    source = EmergencySource(call.data[ATTR_SOURCE])
+    keyword = call.data.get(ATTR_KEYWORD) if source is EmergencySource.VOICE else None
     await _async_run_on_bells(
-        call, lambda client, bell_id: client.trigger_emergency(bell_id, EmergencySource.PHONE)
+        call, lambda client, bell_id: client.trigger_emergency(bell_id, source, keyword)
     )
 
 
@@ -90,7 +104,7 @@ async def _async_cancel_emergency(call: ServiceCall) -> None:
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions."""
     hass.services.async_register(
-        DOMAIN, SERVICE_TRIGGER_EMERGENCY, _async_trigger_emergency, schema=SERVICE_SCHEMA
+        DOMAIN, SERVICE_TRIGGER_EMERGENCY, _async_trigger_emergency, schema=TRIGGER_SCHEMA
     )
     hass.services.async_register(
         DOMAIN, SERVICE_CANCEL_EMERGENCY, _async_cancel_emergency, schema=SERVICE_SCHEMA

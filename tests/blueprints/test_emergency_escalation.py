@@ -423,7 +423,7 @@ async def test_call_for_help_cancelled_in_time_does_not_escalate(
     await control.post("/devices/bell-1/say", {"text": "누가 좀 도와주세요, 사람 살려!"})
     await until(lambda: iphone.calls)
     assert iphone.last["title"] == "🚨 비상 상황이 발생했어요"
-    assert iphone.last["message"].startswith('비상벨이 "')
+    assert iphone.last["message"].startswith('"')
     assert '"라는 소리를 들었어요.' in iphone.last["message"]
     tag = iphone.last["data"]["tag"]
     await until(lambda: len(iphone.calls) == 2)  # the snapshot follows
@@ -1249,3 +1249,114 @@ def test_no_stop_step_that_a_restart_can_orphan() -> None:
 
     actions = yaml_util.load_yaml_dict(BLUEPRINT_FOLDER / BLUEPRINT)["actions"]
     assert not [step for step in steps(actions) if "stop" in step]
+
+
+# --- Calls for help through Assist ------------------------------------------------------
+
+
+async def _assist(hass: HomeAssistant) -> None:
+    """Set up Assist (the conversation agent), as every Home Assistant install has it."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "conversation", {})
+
+
+async def _say(hass: HomeAssistant, text: str, language: str) -> str:
+    """Say (type) something to Assist; return its spoken answer."""
+    result = await hass.services.async_call(
+        "conversation",
+        "process",
+        {"text": text, "language": language},
+        blocking=True,
+        return_response=True,
+    )
+    assert result is not None
+    return result["response"]["speech"]["plain"]["speech"]
+
+
+@pytest.mark.parametrize(
+    ("said", "language", "answer"),
+    [
+        ("사람 살려", "ko", "비상 상황을 알렸어요"),
+        ("살려주세요", "ko", "비상 상황을 알렸어요"),
+        ("Help me", "en", "Emergency raised"),
+    ],
+)
+async def test_call_for_help_through_assist_raises_alerts_and_escalates(
+    said: str,
+    language: str,
+    answer: str,
+    hass: HomeAssistant,
+    caplog: pytest.LogCaptureFixture,
+    init_integration: MockConfigEntry,
+    control: Control,
+    media_dir: Path,
+    iphone: Phone,
+    contact_calls: list[ServiceCall],
+    control_centre: ControlCentre,
+    clock: Clock,
+) -> None:
+    """Saying a call for help to Assist raises it on the bell (source voice, the words
+    heard), alerts at once, answers, and escalates when nobody says "I'm safe"."""
+    await _assist(hass)
+    await async_create_automations(
+        hass, {"blueprint": BLUEPRINT, "input": _inputs(media_dir, iphone)}
+    )
+    speech = await _say(hass, said, language)
+    assert answer in speech
+
+    event = await wait_for_state(hass, EMERGENCY, "on")
+    bell = await control.device("bell-1")
+    assert bell["state"]["emergency_source"] == "voice"
+    assert event.attributes["source"] == "voice"
+    assert hass.states.get(EMERGENCY_EVENT).attributes["keyword"] == said
+
+    await until(lambda: iphone.calls)
+    assert iphone.last["title"] == "🚨 비상 상황이 발생했어요"
+    assert iphone.last["message"].startswith(f'"{said}"라는 소리를 들었어요.')
+    await until(lambda: len(iphone.calls) == 2)  # the snapshot follows
+
+    await clock.advance(31)
+    await until(lambda: contact_calls and control_centre.alerts)
+    assert control_centre.alerts[-1]["source"] == "voice"
+    await _escalated(control, media_dir, iphone, 4)
+    await _log_clean(caplog)
+
+
+async def test_assist_calls_can_be_switched_off(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    control: Control,
+    media_dir: Path,
+    iphone: Phone,
+) -> None:
+    """With "Calls for help through Assist" off, Assist does not raise anything."""
+    await _assist(hass)
+    await async_create_automations(
+        hass,
+        {"blueprint": BLUEPRINT, "input": _inputs(media_dir, iphone, voice_calls=False)},
+    )
+    await _say(hass, "사람 살려", "ko")
+    await asyncio.sleep(0.3)
+    assert (await control.device("bell-1"))["state"]["emergency"] is False
+    assert iphone.calls == []
+
+
+async def test_assist_call_without_a_safehome_bell_says_so(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    control: Control,
+    media_dir: Path,
+    iphone: Phone,
+) -> None:
+    """Emergency entities of another integration only: Assist says to call 112."""
+    await _assist(hass)
+    await async_create_automations(
+        hass,
+        {
+            "blueprint": BLUEPRINT,
+            "input": _inputs(media_dir, iphone, emergency_sensors=[], emergency_events=[]),
+        },
+    )
+    speech = await _say(hass, "help me", "en")
+    assert "Call 112" in speech
+    assert (await control.device("bell-1"))["state"]["emergency"] is False

@@ -4,7 +4,6 @@ sees in the dashboard, in the live view and in recordings."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from http import HTTPStatus
 import io
 import logging
@@ -30,15 +29,16 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from yarl import URL
 
-from custom_components.seoul_safehome import camera as camera_platform
+from custom_components.seoul_safehome.live_proxy import LIVE_PATH
 from safehome_emulator import Emulator
 from tests.conftest import Control, pinned
 from tests.integration.common import until, wait_for_state
+from tests.integration.loopback import serve_home_assistant
 
 DOORBELL_CAMERA = "camera.front_door_doorbell_camera"
 HOME_CAMERA = "camera.home_camera"
 DOMAIN_LOGGER = "custom_components.seoul_safehome"
-RENEWAL = timedelta(seconds=0.1)
+TS_PACKET = 188
 
 pytestmark = pytest.mark.usefixtures("init_integration")
 
@@ -238,30 +238,77 @@ async def test_mjpeg_live_view_hub_unreachable(
     assert resp.status == HTTPStatus.BAD_GATEWAY
 
 
-async def test_stream_source_is_the_devices_live_stream(
-    hass: HomeAssistant, emulator: Emulator
+@pytest.fixture
+async def served(
+    hass: HomeAssistant,
+    aiohttp_client: ClientSessionGenerator,
+    request: pytest.FixtureRequest,
+    init_integration: MockConfigEntry,
 ) -> None:
-    """The stream source is the hub's H.264 stream of that camera, which plays without a token."""
-    source = await async_get_stream_source(hass, HOME_CAMERA)
-    assert source is not None
-    url = URL(source)
-    assert url.host == "127.0.0.1"
-    assert url.port == emulator.port
-    assert url.path == "/api/v2/devices/cam-1/live.ts"
+    """Home Assistant's web server listens on loopback (HTTPS if parametrized so)."""
+    https = getattr(request, "param", False)
+    await serve_home_assistant(hass, aiohttp_client, https=https)
+
+
+async def read_live(source: str, packets: int = 4) -> bytes:
+    """Play `source` like ffmpeg does (no login, no certificate check): its first TS packets."""
     async with (
         aiohttp.ClientSession() as session,
-        session.get(source, ssl=pinned(emulator)) as resp,
+        session.get(source, ssl=False) as resp,
     ):
         assert resp.status == HTTPStatus.OK
         assert resp.content_type == "video/mp2t"
-        chunk = await resp.content.readexactly(188 * 4)
-    assert chunk[0] == 0x47  # MPEG-TS sync byte
+        data = await resp.content.readexactly(TS_PACKET * packets)
+    assert data[0] == 0x47  # MPEG-TS sync byte
+    return data
 
 
+@pytest.mark.usefixtures("served")
+async def test_stream_source_is_a_loopback_relay(hass: HomeAssistant, emulator: Emulator) -> None:
+    """The stream source is Home Assistant itself on loopback, relaying the camera's H.264.
+
+    The hub's URL and access keys never leave Home Assistant: the source's own key opens
+    nothing on the hub.
+    """
+    source = await async_get_stream_source(hass, HOME_CAMERA)
+    assert source is not None
+    url = URL(source)
+    assert url.scheme == "http"
+    assert url.host == "127.0.0.1"
+    assert url.port == hass.http.server_port != emulator.port
+    assert url.path.startswith(f"{LIVE_PATH}/")
+    assert url.path.endswith("/cam-1")
+    assert "live.ts" not in source
+    assert len(url.query["auth"]) >= 43  # 256 random bits
+    await read_live(source)
+
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(
+            f"{emulator.api_url}/devices/cam-1/live.ts",
+            params={"auth": url.query["auth"]},
+            ssl=pinned(emulator),
+        ) as resp,
+    ):
+        assert resp.status == HTTPStatus.UNAUTHORIZED
+
+    # Each camera has its own source and key.
+    other = URL(await async_get_stream_source(hass, DOORBELL_CAMERA))
+    assert other.path.endswith("/doorbell-1")
+    assert other.query["auth"] != url.query["auth"]
+    # A source is stable: it needs no renewal.
+    assert await async_get_stream_source(hass, HOME_CAMERA) == source
+
+
+@pytest.mark.parametrize("served", [False, True], indirect=True, ids=["http", "https"])
+@pytest.mark.usefixtures("served")
 async def test_record_live_stream(
     hass: HomeAssistant, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Recording the live view writes a playable MP4 of the camera's H.264 stream."""
+    """Recording the live view writes a playable MP4 of the camera's H.264 stream.
+
+    ffmpeg plays it through the relay, over HTTPS too when Home Assistant serves HTTPS.
+    """
     caplog.set_level(logging.DEBUG)
     assert await async_setup_component(hass, "stream", {})
     hass.config.allowlist_external_dirs = {str(tmp_path)}
@@ -285,92 +332,72 @@ async def test_record_live_stream(
     assert size == (320, 240)
     camera = camera_entity(hass, DOORBELL_CAMERA)
     assert camera.stream is not None
+    source = URL(camera.stream.source)
     await camera.stream.stop()
-    # The stream component logged the stream's URL, but without its access key.
-    assert "live.ts" in caplog.text
-    assert URL(camera.stream.source).query["auth"] not in caplog.text
+    assert source.host == "127.0.0.1"
+    # The stream component logged its source, but without the relay's key; no one logged
+    # a URL of the hub.
+    assert LIVE_PATH in caplog.text
+    assert source.query["auth"] not in caplog.text
+    assert "live.ts" not in caplog.text
 
 
-@pytest.fixture
-async def fast_renewal(
-    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch, init_integration: MockConfigEntry
+@pytest.mark.parametrize("emulator_options", [{"stream_key_ttl": 0.5}])
+@pytest.mark.usefixtures("served")
+async def test_live_stream_restarts_after_the_access_key_expired(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Renew stream keys every 0.1 s instead of every few minutes (reloads the entry)."""
-    monkeypatch.setattr(camera_platform, "STREAM_SOURCE_REFRESH", RENEWAL)
-    assert await hass.config_entries.async_reload(init_integration.entry_id)
-    await hass.async_block_till_done()
-    assert await async_setup_component(hass, "stream", {})
-
-
-@pytest.mark.usefixtures("fast_renewal")
-async def test_stream_access_key_is_renewed(
-    hass: HomeAssistant, emulator: Emulator, caplog: pytest.LogCaptureFixture
-) -> None:
-    """A live stream keeps a valid access key, so it can always restart."""
+    """The hub's access keys are short-lived; the source is not: it plays again much later."""
     caplog.set_level(logging.DEBUG)
+    assert await async_setup_component(hass, "stream", {})
     camera = camera_entity(hass, HOME_CAMERA)
     stream = await camera.async_create_stream()
     assert stream is not None
-    first = stream.source
-    await until(lambda: stream.source != first)
-    assert URL(stream.source).path == URL(first).path
-    async with (
-        aiohttp.ClientSession() as session,
-        session.get(stream.source, ssl=pinned(emulator)) as resp,
-    ):
-        assert resp.status == HTTPStatus.OK
-    # Our own code never logs the stream's URLs.
+    source = stream.source
+    await read_live(source)
+    await asyncio.sleep(1)  # every key the hub gave has expired
+    await read_live(source)
+    assert stream.source == source
+    # Our own code never logs the stream's URLs or keys.
     ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith(DOMAIN_LOGGER))
     assert "live.ts" not in ours
+    assert URL(source).query["auth"] not in ours
 
 
-async def test_stream_access_key_renewed_after_hub_restart(
-    hass: HomeAssistant, emulator: Emulator, control: Control
-) -> None:
-    """A rebooted hub forgets stream keys: the live stream gets a new one when it is back."""
-    assert await async_setup_component(hass, "stream", {})
-    camera = camera_entity(hass, HOME_CAMERA)
-    stream = await camera.async_create_stream()
-    assert stream is not None
-    first = stream.source
+@pytest.mark.usefixtures("served")
+async def test_live_stream_after_hub_restart(hass: HomeAssistant, control: Control) -> None:
+    """A rebooted hub forgets its access keys: the same source plays once it is back."""
+    source = await async_get_stream_source(hass, HOME_CAMERA)
+    assert source is not None
+    await read_live(source)
     await control.post("/restart", {"downtime": 0.5})
     await wait_for_state(hass, HOME_CAMERA, STATE_UNAVAILABLE)
     await wait_for_state(hass, HOME_CAMERA, "idle", timeout=10)
-    await until(lambda: stream.source != first)
-    async with aiohttp.ClientSession() as session:
-        async with session.get(first, ssl=pinned(emulator)) as resp:
-            assert resp.status == HTTPStatus.UNAUTHORIZED
-        async with session.get(stream.source, ssl=pinned(emulator)) as resp:
-            assert resp.status == HTTPStatus.OK
+    assert await async_get_stream_source(hass, HOME_CAMERA) == source
+    await read_live(source)
 
 
-@pytest.mark.usefixtures("fast_renewal")
-async def test_stream_access_key_not_renewed(
-    hass: HomeAssistant, emulator: Emulator, control: Control
-) -> None:
-    """Without a live stream, while private, or if the hub refuses, the source stays as is."""
+@pytest.mark.usefixtures("served")
+async def test_no_live_stream_while_private(hass: HomeAssistant, emulator: Emulator) -> None:
+    """In privacy mode, or when the hub stops streaming a camera, the source plays nothing."""
     camera = camera_entity(hass, HOME_CAMERA)
-    # No stream yet: nothing to renew.
-    await asyncio.sleep(3 * RENEWAL.total_seconds())
-    assert camera.stream is None
-
-    stream = await camera.async_create_stream()
-    assert stream is not None
-
-    # The hub stops offering the live stream: the last source is kept.
-    emulator.hub.device("cam-1").capabilities.remove("stream")
-    await asyncio.sleep(RENEWAL.total_seconds())
-    first = stream.source
-    await asyncio.sleep(3 * RENEWAL.total_seconds())
-    assert stream.source == first
-
-    # Private: no renewal either.
-    emulator.hub.device("cam-1").capabilities.append("stream")
+    source = await async_get_stream_source(hass, HOME_CAMERA)
+    assert source is not None
     await hass.services.async_call(
         CAMERA_DOMAIN, "turn_off", {ATTR_ENTITY_ID: HOME_CAMERA}, blocking=True
     )
     await until(lambda: not camera.is_on)
-    first = stream.source
-    await asyncio.sleep(3 * RENEWAL.total_seconds())
-    assert stream.source == first
-    assert (await control.device("cam-1"))["state"]["camera_on"] is False
+    async with aiohttp.ClientSession() as session, session.get(source) as resp:
+        assert resp.status == HTTPStatus.BAD_GATEWAY
+        assert resp.content_type != "video/mp2t"
+
+    await hass.services.async_call(
+        CAMERA_DOMAIN, "turn_on", {ATTR_ENTITY_ID: HOME_CAMERA}, blocking=True
+    )
+    await until(lambda: camera.is_on)
+    await read_live(source)
+
+    # The hub stops offering the live stream: the source plays nothing either.
+    emulator.hub.device("cam-1").capabilities.remove("stream")
+    async with aiohttp.ClientSession() as session, session.get(source) as resp:
+        assert resp.status == HTTPStatus.BAD_GATEWAY

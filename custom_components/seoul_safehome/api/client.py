@@ -36,12 +36,12 @@ from .exceptions import (
     SafeHomeAuthenticationError,
     SafeHomeCommandError,
     SafeHomeConnectionError,
-    SafeHomeTlsError,
     SafeHomeError,
     SafeHomeIdentityError,
     SafeHomePairingClosedError,
     SafeHomeProtocolError,
     SafeHomeRateLimitedError,
+    SafeHomeTlsError,
 )
 from .models import Device, EmergencySource, Hub, Info, PairResult, SirenMode, StreamInfo
 from .pairing import ClientPairing, b64decode, b64encode
@@ -549,14 +549,23 @@ class SafeHomeClient:
         return await self.command(device_id, "siren_off")
 
     async def trigger_emergency(
-        self, device_id: str, source: EmergencySource | str = EmergencySource.PHONE
+        self,
+        device_id: str,
+        source: EmergencySource | str = EmergencySource.PHONE,
+        keyword: str | None = None,
     ) -> Device:
-        """Raise an emergency on an emergency bell."""
+        """Raise an emergency on an emergency bell (with the words heard, for `voice`)."""
         try:
             value = EmergencySource(source)
         except ValueError:
             raise _invalid_params("source must be button, voice or phone") from None
-        return await self.command(device_id, "trigger_emergency", {"source": value.value})
+        params: dict[str, Any] = {"source": value.value}
+        if keyword is not None and value is EmergencySource.VOICE:
+            keyword = keyword.strip()
+            if not 1 <= len(keyword) <= 64:
+                raise _invalid_params("keyword must be 1-64 characters")
+            params["keyword"] = keyword
+        return await self.command(device_id, "trigger_emergency", params)
 
     async def cancel_emergency(self, device_id: str) -> Device:
         """Cancel an emergency (also silences the siren)."""
