@@ -104,11 +104,18 @@ class RestApi:
         if not isinstance(session_id, str) or not isinstance(confirm_text, str):
             raise ApiError("bad_request", "'session' and 'confirm' must be strings")
         session = window.take(session_id)
+        if session is None:
+            # Not the pending attempt: nothing to judge, and no attempt is used.
+            raise ApiError(
+                "invalid_code",
+                "unknown or expired pairing session",
+                attempts_left=window.attempts_left,
+            )
         try:
             confirm = b64decode(confirm_text)
         except ValueError:
             confirm = b""
-        if session is None or not session.pake.client_confirmed(confirm):
+        if not session.pake.client_confirmed(confirm):
             window.fail()
             raise ApiError(
                 "invalid_code",

@@ -161,13 +161,17 @@ class PairingWindow:
         )
 
     def take(self, session_id: str) -> PairingSession | None:
-        """End the pending attempt; return it if `session_id` names it (else None).
+        """End the pending attempt and return it if `session_id` names it; else None.
 
-        Raises `pairing_closed` outside a window.
+        A `finish` naming another session (a guess from someone who never saw the
+        exchange, which travels inside TLS) leaves the pending attempt alone, so nobody
+        on the network can cut a resident's pairing short. Raises `pairing_closed`
+        outside a window.
         """
         if not self.is_open:
             raise closed_error()
-        session, self._session = self._session, None
+        session = self._session
         if session is None or not hmac.compare_digest(session.id.encode(), session_id.encode()):
             return None
+        self._session = None
         return session

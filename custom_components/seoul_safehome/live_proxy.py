@@ -143,16 +143,42 @@ class LiveStreamView(HomeAssistantView):
     name = f"api:{DOMAIN}:live"
     requires_auth = False
 
-    def __init__(self, sources: dict[tuple[str, str], LiveSource]) -> None:
+    def __init__(self, hass: HomeAssistant, sources: dict[tuple[str, str], LiveSource]) -> None:
         """Serve the sources registered in `sources`."""
+        self._hass = hass
         self._sources = sources
 
     async def get(self, request: web.Request, entry_id: str, device_id: str) -> web.StreamResponse:
-        """Relay a camera's live stream to whoever knows its secret; nothing to others."""
+        """Relay a camera's live stream to this machine's player that knows its secret.
+
+        Anyone else, and anything from another machine (the URL leaked to a log or a
+        player elsewhere), gets a plain 404.
+        """
         source = self._sources.get((entry_id, device_id))
-        if source is None or not source.accepts(request.query.get(SECRET_PARAM, "")):
+        if (
+            source is None
+            or not from_this_machine(request.remote, self._hass.http.server_host)
+            or not source.accepts(request.query.get(SECRET_PARAM, ""))
+        ):
             raise web.HTTPNotFound
         return await source.async_relay(request)
+
+
+def from_this_machine(remote: str | None, server_host: list[str] | None) -> bool:
+    """Return whether a request comes from this machine.
+
+    That is loopback, or the address the stream sources name when Home Assistant
+    listens on one address only.
+    """
+    if remote is None:
+        return False
+    try:
+        address = ipaddress.ip_address(remote.split("%", 1)[0])
+    except ValueError:
+        return False
+    if address.is_loopback:
+        return True
+    return str(address) == local_host(server_host)
 
 
 @callback
@@ -165,7 +191,7 @@ def async_register_live_source(
     """
     if (sources := hass.data.get(DATA_LIVE_SOURCES)) is None:
         sources = hass.data[DATA_LIVE_SOURCES] = {}
-        hass.http.register_view(LiveStreamView(sources))
+        hass.http.register_view(LiveStreamView(hass, sources))
     source = sources[(entry_id, device_id)] = LiveSource(hass, entry_id, device_id, opener)
     return source
 

@@ -225,13 +225,29 @@ async def test_a_new_start_replaces_the_pending_attempt(
     first_challenge = await start(client, first)
     await start(client, second)  # the first attempt is over (failed)
     assert (await window(control))["attempts_left"] == 1
-    # Finishing the replaced attempt fails, and ends the pending one too.
+    # Finishing the replaced attempt fails (it is no longer the pending one).
     await finish_fails(client, first.finish_body(first_challenge), 1)
     last = PakeClient(PAIRING_CODE)
     sealed = await client.ok(
         "POST", "/pair/finish", "PairSealed", json_body=last.finish_body(await start(client, last))
     )
     assert last.open(sealed)["fingerprint"] == emulator.fingerprint
+
+
+async def test_a_finish_for_another_session_leaves_the_pending_attempt_alone(
+    emulator: Emulator, session: aiohttp.ClientSession, control: Control
+) -> None:
+    """Someone on the network sends `finish` with guessed sessions: the resident's pairing,
+    whose session travels inside TLS, goes on and no attempt is used up."""
+    emulator.open_pairing_window()
+    client = HubClient(session, emulator.url)
+    pake = PakeClient(PAIRING_CODE)
+    challenge = await start(client, pake)
+    body = pake.finish_body(challenge)
+    for _ in range(5):
+        await finish_fails(client, dict(body, session="x" * 22), 2)
+    sealed = await client.ok("POST", "/pair/finish", "PairSealed", json_body=body)
+    assert pake.open(sealed)["fingerprint"] == emulator.fingerprint
 
 
 async def test_pending_attempt_expires_after_30_s(

@@ -26,7 +26,11 @@ from custom_components.seoul_safehome.api import (
     SafeHomeConnectionError,
     SafeHomeProtocolError,
 )
-from custom_components.seoul_safehome.live_proxy import async_open_live_stream, local_host
+from custom_components.seoul_safehome.live_proxy import (
+    async_open_live_stream,
+    from_this_machine,
+    local_host,
+)
 from safehome_emulator import Emulator
 from tests.api.fakehub import FakeHub
 from tests.attack import ManInTheMiddle
@@ -247,3 +251,26 @@ async def test_relay_reports_the_hubs_refusal(
         await async_open_live_stream(fake_client, "cam-1")
     assert "auth=k" not in str(err.value)
     await until(lambda: len(fake_hub.seen) == 4)
+
+
+@pytest.mark.parametrize(
+    ("remote", "server_host", "local"),
+    [
+        ("127.0.0.1", None, True),
+        ("::1", None, True),
+        ("127.0.0.5", ["0.0.0.0"], True),
+        ("192.168.0.20", None, False),  # another machine on the LAN, with a leaked URL
+        ("192.168.0.20", ["0.0.0.0", "::"], False),
+        ("192.168.0.7", ["192.168.0.7"], True),  # Home Assistant listens there only
+        ("192.168.0.20", ["192.168.0.7"], False),
+        ("fe80::1%eth0", None, False),
+        (None, None, False),
+        ("not an address", None, False),
+    ],
+)
+def test_only_this_machine_may_play_the_relay(
+    remote: str | None, server_host: list[str] | None, local: bool
+) -> None:
+    """The relay answers only this machine's player: a URL that leaked (a log, a player
+    elsewhere) is of no use from another machine, even with the right key."""
+    assert from_this_machine(remote, server_host) is local
