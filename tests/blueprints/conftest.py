@@ -21,6 +21,7 @@ from homeassistant.util import slugify
 import homeassistant.util.dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from tests.blueprints.common import Clock, Phone
 from tests.integration.common import until
@@ -30,6 +31,7 @@ from tests.integration.conftest import (  # noqa: F401 (fixtures used by these t
     mock_config_entry,
     token,
 )
+from tests.integration.loopback import serve_home_assistant
 
 
 @pytest.fixture
@@ -107,3 +109,12 @@ def clock(hass: HomeAssistant) -> Iterator[Clock]:
             yield Clock(hass, frozen)
         finally:
             del loop.time
+
+
+@pytest.fixture
+async def served(
+    hass: HomeAssistant, aiohttp_client: ClientSessionGenerator, init_integration: MockConfigEntry
+) -> None:
+    """Home Assistant's web server listens on loopback: recordings read the cameras' live
+    relay there, as in a running Home Assistant."""
+    await serve_home_assistant(hass, aiohttp_client)

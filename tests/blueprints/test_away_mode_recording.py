@@ -36,6 +36,12 @@ from tests.integration.common import until, wait_for_state
 BLUEPRINT = "away_mode_recording.yaml"
 TRACKER = "device_tracker.jiwoo_phone"
 LOCK_ACTIVITY = "event.front_door_lock_lock_activity"
+# The district options' window lock (API 2.1; the emulator's `district_kit`).
+WINDOW = "binary_sensor.window_lock_window"
+WINDOW_ACTIVITY = "event.window_lock_window_activity"
+DISTRICT_KIT = pytest.mark.parametrize(
+    "emulator_options", [{"heartbeat": 300, "district_kit": True}]
+)
 MEDIA = "seoul_safehome"
 CRITICAL_IOS = {
     "interruption-level": "critical",
@@ -139,6 +145,7 @@ def _frames(path: Path) -> tuple[int, tuple[int, int]]:
         return sum(1 for _ in container.decode(stream)), size
 
 
+@pytest.mark.usefixtures("served")
 async def test_motion_while_away_records_a_playable_video_and_alerts_at_once(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -522,6 +529,7 @@ async def test_a_mistyped_recipient_first_in_the_list_stops_nobody(
     assert any("service_not_found_notify.mistyped_phone" in issue_id for _, issue_id in issues)
 
 
+@pytest.mark.usefixtures("served")
 async def test_a_second_event_extends_the_recording_instead_of_fighting_over_the_camera(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -665,3 +673,105 @@ async def test_a_tamper_replayed_after_an_outage_still_alerts(
     await until(lambda: written[-2:-1] == ["unavailable"], timeout=10)  # gone and back
     await hass.async_block_till_done()
     assert len(iphone.calls) == 1
+
+
+async def _window(hass: HomeAssistant, control: Control, state: str) -> None:
+    await control.post("/devices/window-1/window", {"state": state})
+    await wait_for_state(hass, WINDOW, "on" if state == "open" else "off")
+
+
+@DISTRICT_KIT
+async def test_a_window_opened_while_away_records_and_alerts_like_a_door(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    control: Control,
+    media_dir: Path,
+    iphone: Phone,
+    clock: Clock,
+) -> None:
+    """A window sensor among the windows: opened while away, pictures and an alert.
+
+    While someone is home, opening it does nothing; its own cooldown holds back a second
+    alert, as for a door.
+    """
+    await async_create_automations(
+        hass,
+        {
+            "blueprint": BLUEPRINT,
+            "input": _inputs(
+                media_dir, iphone, away_switch=AWAY_MODE, windows=[WINDOW], record_seconds=0
+            ),
+        },
+    )
+    await control.post("/devices/window-1/latch", {"state": "unlocked"})
+    await _window(hass, control, "open")
+    await _window(hass, control, "closed")
+    await hass.async_block_till_done()
+    assert iphone.calls == []
+
+    await _set_away_mode(hass, True)
+    await _window(hass, control, "open")
+    await until(lambda: iphone.calls)
+    assert iphone.last["title"] == "🚨 빈집의 창문이 열렸어요"
+    assert "Window lock Window." in iphone.last["message"]
+    assert iphone.last["data"]["push"] == {"interruption-level": "time-sensitive"}
+    await until(lambda: _pictures(media_dir, HOME_CAMERA) and _pictures(media_dir, DOORBELL_CAMERA))
+
+    # Again within the cooldown: pictures, no second alert.
+    await _window(hass, control, "closed")
+    await clock.advance(30)
+    await _window(hass, control, "open")
+    await until(lambda: len(_pictures(media_dir, HOME_CAMERA)) == 2)
+    await hass.async_block_till_done()
+    assert len(iphone.calls) == 1
+
+
+@DISTRICT_KIT
+async def test_a_window_forced_or_tampered_with_alerts_critically(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    control: Control,
+    media_dir: Path,
+    iphone: Phone,
+    clock: Clock,
+) -> None:
+    """The latched window forced open: its opening alerts, and the forcing critically.
+
+    Tampering with the window lock is a critical alert of its own, even in the cooldown.
+    """
+    await async_create_automations(
+        hass,
+        {
+            "blueprint": BLUEPRINT,
+            "input": _inputs(
+                media_dir,
+                iphone,
+                away_switch=AWAY_MODE,
+                windows=[WINDOW],
+                lock_events=[LOCK_ACTIVITY, WINDOW_ACTIVITY],
+                record_seconds=0,
+                cooldown=600,
+            ),
+        },
+    )
+    await _set_away_mode(hass, True)
+
+    # The latch is locked: opening the window is forcing it.
+    await _window(hass, control, "open")
+    await until(lambda: len(iphone.calls) == 2)
+    by_title = {note["title"]: note for note in iphone.notifications}
+    assert set(by_title) == {"🚨 빈집의 창문이 열렸어요", "🚨 빈집의 창문이 강제로 열렸어요"}
+    assert by_title["🚨 빈집의 창문이 강제로 열렸어요"]["data"]["push"] == CRITICAL_IOS
+    await until(lambda: _pictures(media_dir, HOME_CAMERA))
+
+    await clock.advance(60)
+    await control.post("/devices/window-1/tamper", {"active": True})
+    await until(lambda: len(iphone.calls) == 3)
+    assert iphone.last["title"] == "🚨 빈집 창문 잠금장치에서 훼손 시도가 감지됐어요"
+    assert iphone.last["data"]["push"] == CRITICAL_IOS
+
+    # The door lock's tampering still reads as the door lock's.
+    await clock.advance(60)
+    await control.post("/devices/lock-1/activity", {"activity": "tamper", "user": None})
+    await until(lambda: len(iphone.calls) == 4)
+    assert iphone.last["title"] == "🚨 빈집 도어락에서 훼손 시도가 감지됐어요"
