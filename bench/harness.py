@@ -659,17 +659,21 @@ async def add_integration(
 ) -> str:
     """Add the hub through the real config flow; return the entry id.
 
-    The `user` step with host and port, then, as a user would, the hub's pairing button
-    (a window on the control server) and the `pair` step with its code: the integration
-    pairs (SPAKE2) and keeps the token and the certificate's fingerprint in the entry.
+    The `user` menu (choose "SafeHome hub"), the `hub` step with host and port, then, as a
+    user would, the hub's pairing button (a window on the control server) and the `pair`
+    step with its code: the integration pairs (SPAKE2) and keeps the token and the
+    certificate's fingerprint in the entry.
     """
     flow = await ha.rest("POST", "/api/config/config_entries/flow", {"handler": DOMAIN})
-    if flow.get("step_id") != "user":
+    if flow.get("type") != "menu" or "hub" not in flow.get("menu_options", []):
         raise BenchError(f"unexpected first step: {flow}")
     path = f"/api/config/config_entries/flow/{flow['flow_id']}"
+    form = await ha.rest("POST", path, {"next_step_id": "hub"})
+    if form.get("step_id") != "hub":
+        raise BenchError(f"unexpected step after the menu: {form}")
     step = await ha.rest("POST", path, {"host": "127.0.0.1", "port": hub.port})
     if step.get("step_id") != "pair":
-        raise BenchError(f"unexpected step after user: {step}")
+        raise BenchError(f"unexpected step after hub: {step}")
     await emu.open_pairing()
     done = await ha.rest("POST", path, {"code": code})
     if done.get("type") != "create_entry":

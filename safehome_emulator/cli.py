@@ -69,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-zeroconf", dest="zeroconf", action="store_false", help="do not advertise by mDNS"
     )
+    parser.add_argument(
+        "--district-kit",
+        action="store_true",
+        help="add the district options to the devices: a window lock (window-1) and a "
+        "personal alarm (alarm-1); the hub then reports API 2.1",
+    )
     parser.add_argument("--api-version", help="API version reported, MAJOR.MINOR (default 2.0)")
     parser.add_argument("--heartbeat", type=float, help="heartbeat interval in s (default 10)")
     parser.add_argument("--replay-buffer", type=int, help="events kept for replay (default 8192)")

@@ -33,6 +33,23 @@ DEFAULT_DEVICES: tuple[dict[str, Any], ...] = (
 )
 
 
+# The district options (API 2.1), added to the devices by `district_kit`: a window lock
+# with a latch and a personal alarm.
+DISTRICT_DEVICES: tuple[dict[str, Any], ...] = (
+    {
+        "id": "window-1",
+        "type": "window_lock",
+        "name": "Window lock",
+        "battery": 90,
+        "window": "closed",
+        "latch": "locked",
+    },
+    {"id": "alarm-1", "type": "personal_alarm", "name": "Personal alarm", "battery": 100},
+)
+# The API version that has them: a hub with the district kit reports at least this.
+DISTRICT_API_VERSION = (2, 1)
+
+
 def default_devices() -> list[dict[str, Any]]:
     """Return a fresh copy of the default device set."""
     return copy.deepcopy(list(DEFAULT_DEVICES))
@@ -62,6 +79,8 @@ class EmulatorConfig:
     heartbeat: float = 10.0
     replay_buffer: int = 8192
     devices: list[dict[str, Any]] = field(default_factory=default_devices)
+    # Add the district options (a window lock and a personal alarm) to the devices.
+    district_kit: bool = False
     motor_time: float = 0.15
     latch_time: float = 3.0
     siren_duration: int = 60
@@ -139,6 +158,7 @@ class EmulatorConfig:
             (self.log_level in LOG_LEVELS, f"log_level must be one of {', '.join(LOG_LEVELS)}"),
             (isinstance(self.control, bool), "control must be true or false"),
             (isinstance(self.zeroconf, bool), "zeroconf must be true or false"),
+            (isinstance(self.district_kit, bool), "district_kit must be true or false"),
             (
                 all(isinstance(s, str) for s in (self.model, self.manufacturer, self.firmware)),
                 "model, manufacturer and firmware must be strings",
@@ -148,6 +168,22 @@ class EmulatorConfig:
             if not ok:
                 raise ValueError(message)
         _check_devices(self.devices)
+        if self.district_kit:
+            # The district devices are API 2.1: an older 2.x version is raised to 2.1.
+            major, minor = (int(part) for part in self.api_version.split(".")[:2])
+            if major == DISTRICT_API_VERSION[0] and minor < DISTRICT_API_VERSION[1]:
+                object.__setattr__(self, "api_version", f"{major}.{DISTRICT_API_VERSION[1]}")
+
+    def device_specs(self) -> list[dict[str, Any]]:
+        """Return the devices to create: the configured ones, then the district kit's.
+
+        A district device whose id is configured already is left out.
+        """
+        specs = copy.deepcopy(self.devices)
+        if self.district_kit:
+            ids = {spec.get("id") for spec in specs}
+            specs += [copy.deepcopy(d) for d in DISTRICT_DEVICES if d["id"] not in ids]
+        return specs
 
     def replace(self, **changes: Any) -> EmulatorConfig:
         """Return a copy with some fields changed (and validated)."""

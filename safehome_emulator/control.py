@@ -19,6 +19,7 @@ from aiohttp import web
 
 from . import params as p
 from .devices import LOCK_ACTIVITIES, CameraDevice, Device, Doorbell, DoorLock, EmergencyBell
+from .district import LATCH_STATES, WINDOW_STATES, PersonalAlarm, WindowLock
 from .errors import ApiError
 from .events import GARBAGE_KINDS, EventStreams
 from .hub import Hub
@@ -82,6 +83,10 @@ class Control:
             web.post(f"{dev}/jam", self.jam),
             web.post(f"{dev}/press", self.press),
             web.post(f"{dev}/say", self.say),
+            web.post(f"{dev}/window", self.window),
+            web.post(f"{dev}/latch", self.latch),
+            web.post(f"{dev}/tamper", self.tamper),
+            web.post(f"{dev}/pin", self.pin),
             web.post(f"{dev}/online", self.online),
             web.post(f"{dev}/battery", self.battery),
             web.post(f"{dev}/info", self.info),
@@ -105,6 +110,15 @@ class Control:
         if not isinstance(device, cls):
             raise ApiError(
                 "unsupported", f"{device.id} is a {device.type}; this needs a {cls.TYPE}"
+            )
+        return device
+
+    def _pressable(self, request: web.Request) -> EmergencyBell | PersonalAlarm:
+        device = self.hub.device(request.match_info["device_id"])
+        if not isinstance(device, EmergencyBell | PersonalAlarm):
+            raise ApiError(
+                "unsupported",
+                f"{device.id} is a {device.type}; this needs an emergency_bell or a personal_alarm",
             )
         return device
 
@@ -183,10 +197,42 @@ class Control:
         return ok()
 
     async def press(self, request: web.Request) -> web.Response:
-        """Press the emergency bell's button."""
-        device = self._device(request, EmergencyBell)
+        """Press the emergency bell's (or the personal alarm's) button."""
+        device = self._pressable(request)
         t = time.monotonic_ns()
         device.press()
+        return ok(t=t)
+
+    async def window(self, request: web.Request) -> web.Response:
+        """Open or close the window (opening it while latched forces it)."""
+        device = self._device(request, WindowLock)
+        state = p.choice(await read_json(request), "state", WINDOW_STATES)
+        t = time.monotonic_ns()
+        device.set_window(state)
+        return ok(t=t)
+
+    async def latch(self, request: web.Request) -> web.Response:
+        """Lock or unlock the window's latch by hand."""
+        device = self._device(request, WindowLock)
+        state = p.choice(await read_json(request), "state", LATCH_STATES)
+        t = time.monotonic_ns()
+        device.set_latch(state)
+        return ok(t=t)
+
+    async def tamper(self, request: web.Request) -> web.Response:
+        """Trip the window lock's tamper switch (or let it go)."""
+        device = self._device(request, WindowLock)
+        active = p.boolean(await read_json(request), "active")
+        t = time.monotonic_ns()
+        device.set_tamper(active)
+        return ok(t=t)
+
+    async def pin(self, request: web.Request) -> web.Response:
+        """Pull the personal alarm's pin out, or put it back."""
+        device = self._device(request, PersonalAlarm)
+        pulled = p.boolean(await read_json(request), "pulled")
+        t = time.monotonic_ns()
+        device.set_pin(pulled)
         return ok(t=t)
 
     async def say(self, request: web.Request) -> web.Response:

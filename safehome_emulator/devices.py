@@ -1,4 +1,4 @@
-"""Simulated SafeHome devices: doorbell, home camera, door lock and emergency bell.
+"""Simulated SafeHome devices of the Seoul kit: doorbell, home camera, door lock, bell.
 
 Each device keeps its own state, runs its own timers on the event loop (the lock's motor,
 auto-lock and latch, the siren) and reports every change through its host (the hub).
@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Protocol
 from . import params as p
 from .config import EmulatorConfig
 from .errors import ApiError
-from .util import is_valid_id, utc_now_iso
+from .util import utc_now_iso
 from .voice import recognise
 
 LOCK_ACTIVITIES = (
@@ -47,6 +47,9 @@ class DeviceHost(Protocol):
         self, event: str, device_id: str | None, data: dict[str, Any], time: str | None = None
     ) -> None:
         """Record and push one event (at `time`, default now)."""
+
+    def raise_emergency(self, device_id: str) -> None:
+        """Raise an emergency on the hub's emergency bells for another device (API 2.1)."""
 
 
 class Device:
@@ -485,6 +488,8 @@ class EmergencyBell(Device):
         self.emergency = False
         self.emergency_source: str | None = None
         self.emergency_since: str | None = None
+        # The hub's device that raised the emergency when it was not the bell (API 2.1).
+        self.emergency_device: str | None = None
         self.siren = False
         self.siren_mode = p.choice(spec, "siren_mode", SIREN_MODES, default="immediate")
 
@@ -498,6 +503,8 @@ class EmergencyBell(Device):
         }
         if self.has("siren_mode"):
             state["siren_mode"] = self.siren_mode
+        if self.emergency_device is not None:
+            state["emergency_device"] = self.emergency_device
         return state
 
     @property
@@ -517,16 +524,24 @@ class EmergencyBell(Device):
         self._cancel("siren")
         self.siren = False
 
-    def trigger(self, source: str, keyword: str | None = None) -> bool:
-        """Raise an emergency; return False if one is already active."""
+    def trigger(self, source: str, keyword: str | None = None, device: str | None = None) -> bool:
+        """Raise an emergency; return False if one is already active.
+
+        `device` is the hub's other device that raised it (a pulled personal alarm): the
+        source is then `button`, as a 2.0 client knows it, and `device` names it.
+        """
         if self.emergency:
             return False
         self.emergency = True
         self.emergency_source = source
         self.emergency_since = utc_now_iso()
+        self.emergency_device = device
         if self.has("siren") and self.sounds_at_once:
             self._sound(self.host.config.siren_duration)
-        self.emit("emergency_triggered", {"source": source, "keyword": keyword})
+        data: dict[str, Any] = {"source": source, "keyword": keyword}
+        if device is not None:
+            data["device"] = device
+        self.emit("emergency_triggered", data)
         self.updated()
         return True
 
@@ -541,6 +556,7 @@ class EmergencyBell(Device):
         self.emergency = False
         self.emergency_source = None
         self.emergency_since = None
+        self.emergency_device = None
         self.emit("emergency_cancelled", {"source": source})
         self.updated()
         return True
@@ -576,10 +592,13 @@ class EmergencyBell(Device):
 
     @staticmethod
     def _parse_trigger_emergency(params: Mapping[str, Any]) -> dict[str, Any]:
-        return {"source": p.choice(params, "source", EMERGENCY_SOURCES, default="phone")}
+        source = p.choice(params, "source", EMERGENCY_SOURCES, default="phone")
+        # The words that raised it (a voice assistant in the home heard them), API 2.1.
+        keyword = p.text(params, "keyword", max_length=64, default=None)
+        return {"source": source, "keyword": (keyword or "").strip() or None}
 
-    def _do_trigger_emergency(self, _client: str | None, source: str) -> None:
-        self.trigger(source)
+    def _do_trigger_emergency(self, _client: str | None, source: str, keyword: str | None) -> None:
+        self.trigger(source, keyword if source == "voice" else None)
 
     def _do_cancel_emergency(self, _client: str | None) -> None:
         self.cancel("phone")
@@ -593,21 +612,3 @@ class EmergencyBell(Device):
         if mode != self.siren_mode:
             self.siren_mode = mode
             self.updated()
-
-
-DEVICE_TYPES: dict[str, type[Device]] = {
-    cls.TYPE: cls for cls in (Doorbell, CameraDevice, DoorLock, EmergencyBell)
-}
-
-
-def build_device(host: DeviceHost, spec: Mapping[str, Any]) -> Device:
-    """Create a device from its configuration; raise ValueError if it is invalid."""
-    if not is_valid_id(spec.get("id")):
-        raise ValueError(f"device id {spec.get('id')!r} must be 1-64 chars from [A-Za-z0-9._-]")
-    device_type = spec.get("type")
-    if not isinstance(device_type, str) or not device_type:
-        raise ValueError(f"device {spec['id']!r} needs a type")
-    try:
-        return DEVICE_TYPES.get(device_type, GenericDevice)(host, spec)
-    except ApiError as err:
-        raise ValueError(f"device {spec.get('id')!r}: {err.message}") from err

@@ -15,6 +15,7 @@ STATUS_CODES: dict[str, int] = {
     "forbidden": 403,
     "not_found": 404,
     "door_open": 409,
+    "window_open": 409,
     "jammed": 409,
     "busy": 409,
     "camera_off": 409,

@@ -11,8 +11,9 @@ from time import monotonic_ns
 from typing import Any, Protocol
 
 from .auth import TokenStore
+from .catalog import build_device
 from .config import EmulatorConfig
-from .devices import Device, build_device
+from .devices import Device, EmergencyBell
 from .errors import ApiError
 from .pairing import PairingWindow
 from .util import dumps, new_boot_id, utc_now_iso
@@ -58,7 +59,7 @@ class Hub:
         self.command_log: deque[dict[str, Any]] = deque(maxlen=COMMAND_LOG_SIZE)
         self.devices: dict[str, Device] = {}
         self._drain_handle: asyncio.TimerHandle | None = None
-        for spec in config.devices:
+        for spec in config.device_specs():
             device = build_device(self, spec)
             self.devices[device.id] = device
 
@@ -183,6 +184,16 @@ class Hub:
         device.close()
         del self.devices[device_id]
         self.emit("device_removed", device_id, {})
+
+    def raise_emergency(self, device_id: str) -> None:
+        """Raise an emergency for another device (a pulled personal alarm) on every bell.
+
+        Each bell reports it as its own button would (source `button`), naming the device;
+        a bell already in an emergency keeps it.
+        """
+        for device in tuple(self.devices.values()):
+            if isinstance(device, EmergencyBell) and device.has("emergency"):
+                device.trigger("button", device=device_id)
 
     def set_away_mode(self, enabled: bool) -> None:
         """Switch away mode (`hub_updated` when it changes)."""

@@ -3,18 +3,24 @@
 One self-contained HTML page (no build step, no external resources): it polls
 `/control/state` about twice a second and shows every device live, and its buttons call
 the control endpoints (ring the doorbell, open and close the door, jam the lock, press the
-emergency bell, say a phrase, motion, take a device offline, faults). Labels are in
+emergency bell, say a phrase, motion, open, close or force a window, lock its latch, pull
+a personal alarm's pin, take a device offline, faults). Labels are in
 English and Korean. Elements carry stable `data-testid` attributes for browser tests:
 
 - `device-{id}`: a device's card; `device-{id}-{field}` a value in it, with the raw value
   in `data-value` (fields: `online`, `battery`, `lock_state`, `door`, `auto_lock_delay`,
   `motion`, `camera_on`, `last_ring`, `emergency`, `emergency_source`, `siren`,
-  `siren_mode`: when an emergency sounds the siren, set from Home Assistant);
+  `siren_mode`: when an emergency sounds the siren, set from Home Assistant; the district
+  options: `window`, `latch`, `tamper` of a window lock, `sounding`, `sounding_since` of a
+  personal alarm);
 - `action-{id}-{action}`: a device's buttons (`ring`, `motion-on`, `motion-off`,
   `door-open`, `door-close`, `jam`, `keypad`, `forced-entry`, `press`, `say`, `offline`,
-  `online`, `battery`) and inputs (`say-text`, `battery-level`). While the lock is
-  locked, `door-open` reads "Force the door open" and has `data-forced="true"`: a locked
-  door opens only by force, and the lock then reports a forced entry;
+  `online`, `battery`; a window lock's `window-open`, `window-close`, `latch-lock`,
+  `latch-unlock` (with a latch), `tamper-on`, `tamper-off`; a personal alarm's
+  `pin-pull`, `pin-insert`, `press`) and inputs (`say-text`, `battery-level`). While the
+  lock is locked, `door-open` reads "Force the door open" and has `data-forced="true"`:
+  a locked door opens only by force, and the lock then reports a forced entry; likewise
+  `window-open` reads "Force the window open" while the window's latch is locked;
 - `hub-{field}` (`name`, `id`, `firmware`, `api_version`, `away_mode`, `boot_id`,
   `last_seq`), `connection`, `fault-{name}`, `activity` (what the page did) and
   `commands` (the commands the hub received, e.g. from Home Assistant);
@@ -165,6 +171,7 @@ const POLL_MS = 700, LOG_POLL_MS = 1500, SHOWN_COMMANDS = 12, SHOWN_ACTIVITY = 2
 const TYPE_NAMES = {
   doorbell: "Doorbell · 초인종", camera: "Home camera · 홈 카메라",
   door_lock: "Door lock · 도어락", emergency_bell: "Emergency bell · 비상벨",
+  window_lock: "Window lock · 창문 잠금장치", personal_alarm: "Personal alarm · 휴대용 비상벨",
 };
 const LOCK_WORDS = {
   locked: "locked · 잠김", unlocked: "unlocked · 잠금 해제", locking: "locking… · 잠그는 중",
@@ -172,6 +179,7 @@ const LOCK_WORDS = {
 };
 const WORDS = {
   open: "open · 열림", closed: "closed · 닫힘",
+  locked: "locked · 잠김", unlocked: "unlocked · 잠금 해제",
   button: "button · 버튼", voice: "voice · 음성", phone: "phone · 휴대폰",
 };
 // The bell's siren mode; a bell without the setting sounds at once.
@@ -203,13 +211,29 @@ const FIELDS = {
   emergency_bell: [
     ["emergency", "Emergency · 비상 상황", s => s.emergency
       ? ["EMERGENCY · 비상", "bad"] : ["none · 없음", "good"]],
-    ["emergency_source", "Raised by · 호출", s => [s.emergency_source
+    // (A pulled personal alarm raises it as a button, naming the alarm.)
+    ["emergency_source", "Raised by · 호출", s => [s.emergency_device
+      ? s.emergency_device + " · 휴대용 비상벨" : s.emergency_source
       ? WORDS[s.emergency_source] || s.emergency_source : "—", ""]],
     ["siren", "Siren · 사이렌",
       s => s.siren ? ["sounding · 울리는 중", "bad"] : ["off · 꺼짐", ""]],
     ["siren_mode", "Siren in an emergency · 비상 시 사이렌",
       s => [SIREN_MODES[s.siren_mode] || s.siren_mode || SIREN_MODES.fixed,
         s.siren_mode === "silent" ? "warn" : ""]],
+  ],
+  window_lock: [
+    ["window", "Window · 창문", s => [WORDS[s.window] || s.window,
+      s.window !== "open" ? "good" : s.latch === "locked" ? "bad" : "warn"]],
+    ["latch", "Latch · 잠금장치", s => s.latch === undefined
+      ? ["none · 없음", ""] : [WORDS[s.latch] || s.latch, s.latch === "locked" ? "good" : "warn"]],
+    ["tamper", "Cover · 덮개", s => s.tamper
+      ? ["TAMPERED · 훼손 감지", "bad"] : ["closed · 닫힘", "good"]],
+  ],
+  personal_alarm: [
+    ["sounding", "Alarm · 경보음", s => s.sounding
+      ? ["SOUNDING · 울리는 중", "bad"] : ["quiet · 조용함", "good"]],
+    ["sounding_since", "Pulled at · 뽑힌 시각",
+      s => s.sounding_since ? fmtTime(s.sounding_since) : ["—", ""]],
   ],
 };
 function fmtMotion(v) { return v ? ["motion · 움직임 있음", "warn"] : ["none · 없음", ""]; }
@@ -225,6 +249,9 @@ function fmtTime(iso) {
 // A locked door opens only by force (the lock reports a forced entry).
 const OPEN_DOOR = "Open the door · 문 열기";
 const FORCE_DOOR = "Force the door open · 문 강제로 열기";
+// A latched window too (the window lock reports it forced).
+const OPEN_WINDOW = "Open the window · 창문 열기";
+const FORCE_WINDOW = "Force the window open · 창문 강제로 열기";
 
 const BUTTONS = {
   doorbell: [
@@ -247,6 +274,23 @@ const BUTTONS = {
   ],
   emergency_bell: [
     ["press", "Press the emergency bell · 비상벨 누르기", "press", null, "danger"],
+  ],
+  // A window lock: the window, its latch (only a lock that has one) and its cover.
+  window_lock: [
+    ["window-open", OPEN_WINDOW, "window", {state: "open"}, "primary"],
+    ["window-close", "Close the window · 창문 닫기", "window", {state: "closed"}, "primary"],
+    ["latch-lock", "Lock the latch · 잠금장치 잠그기", "latch", {state: "locked"}, "", "latch"],
+    ["latch-unlock", "Unlock the latch · 잠금장치 풀기", "latch", {state: "unlocked"}, "",
+      "latch"],
+    ["tamper-on", "Pry the cover open · 덮개 뜯기", "tamper", {active: true}, "danger",
+      "tamper"],
+    ["tamper-off", "Close the cover · 덮개 닫기", "tamper", {active: false}, "", "tamper"],
+  ],
+  // A personal alarm sounds while its pin is out; a pull raises an emergency on the hub.
+  personal_alarm: [
+    ["pin-pull", "Pull the pin · 핀 뽑기", "pin", {pulled: true}, "danger"],
+    ["pin-insert", "Put the pin back · 핀 다시 꽂기", "pin", {pulled: false}, "primary"],
+    ["press", "Press its button · 버튼 누르기", "press", null, "", "button"],
   ],
 };
 
@@ -286,7 +330,9 @@ function buildCard(device) {
   for (const [field, label] of FIELDS[type] || []) value(card, id, field, label);
 
   const buttons = el("div", {className: "buttons"});
-  for (const [name, label, path, body, cls] of BUTTONS[type] || []) {
+  const capabilities = device.capabilities || [];
+  for (const [name, label, path, body, cls, needs] of BUTTONS[type] || []) {
+    if (needs && !capabilities.includes(needs)) continue;
     const button = el("button", {testid: "action-" + id + "-" + name,
       id: "action-" + id + "-" + name, className: cls || ""}, label);
     // The label as shown when clicked ("open" reads "force" on a locked door).
@@ -381,7 +427,8 @@ function render(data) {
   for (const d of data.devices) {
     const card = cards.get(d.id), s = d.state || {};
     card.node.dataset.online = String(d.online);
-    card.node.dataset.alert = String(Boolean(s.emergency || s.lock_state === "jammed"));
+    card.node.dataset.alert = String(Boolean(s.emergency || s.lock_state === "jammed"
+      || s.sounding || s.tamper || (s.window === "open" && s.latch === "locked")));
     show(card.values.online,
       d.online ? ["online · 연결됨", "good"] : ["OFFLINE · 연결 끊김", "bad"], d.online);
     show(card.values.battery, d.battery === null || d.battery === undefined
@@ -396,6 +443,14 @@ function render(data) {
       if (open.textContent !== label) open.textContent = label;
       open.className = forced ? "danger" : "primary";
       open.dataset.forced = String(forced);
+    }
+    const openWindow = card.buttons["window-open"];
+    if (openWindow) {
+      const forced = s.latch === "locked" && s.window !== "open";
+      const label = forced ? FORCE_WINDOW : OPEN_WINDOW;
+      if (openWindow.textContent !== label) openWindow.textContent = label;
+      openWindow.className = forced ? "danger" : "primary";
+      openWindow.dataset.forced = String(forced);
     }
     card.buttons.offline.disabled = !d.online;
     card.buttons.online.disabled = d.online;

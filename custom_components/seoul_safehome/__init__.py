@@ -1,4 +1,8 @@
-"""The Seoul SafeHome integration: the city's home-safety kit in Home Assistant."""
+"""The Seoul SafeHome integration: the city's home-safety kit in Home Assistant.
+
+Two kinds of config entry: a SafeHome hub, and a link to a monitoring centre's alarm
+receiver (SIA DC-09), which works with or without a hub.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,14 @@ from .api import SafeHomeClient
 from .blueprints import async_setup_blueprints
 from .const import CONF_FINGERPRINT, DOMAIN
 from .coordinator import SafeHomeCoordinator
-from .data import SafeHomeConfigEntry, SafeHomeData
+from .data import (
+    AnyConfigEntry,
+    MonitoringConfigEntry,
+    MonitoringData,
+    SafeHomeConfigEntry,
+    SafeHomeData,
+    is_monitoring_entry,
+)
 from .entity import device_identifier, hub_device_info
 from .issues import (
     async_check_api_version,
@@ -23,6 +34,9 @@ from .issues import (
     async_report_secure_link_required,
     async_watch_api_version,
 )
+from .monitoring import async_create_link
+from .monitoring_alert import async_clear_unreachable
+from .monitoring_queue import ReportQueue
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [
@@ -37,6 +51,8 @@ PLATFORMS: list[Platform] = [
     Platform.SIREN,
     Platform.SWITCH,
 ]
+# A monitoring-centre link: its health and its reports.
+MONITORING_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -54,7 +70,27 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> bool:
+async def async_setup_entry(hass: HomeAssistant, entry: AnyConfigEntry) -> bool:
+    """Set up a hub, or a monitoring-centre link."""
+    if is_monitoring_entry(entry):
+        return await _async_setup_monitoring_centre(hass, entry)
+    return await _async_setup_hub(hass, entry)
+
+
+async def _async_setup_monitoring_centre(hass: HomeAssistant, entry: MonitoringConfigEntry) -> bool:
+    """Load the link's stored reports and start delivering them (the receiver may be down)."""
+    link = await async_create_link(hass, entry)
+    entry.runtime_data = MonitoringData(link=link)
+    await hass.config_entries.async_forward_entry_setups(entry, MONITORING_PLATFORMS)
+    entry.async_on_unload(link.async_stop)
+    # The entry cancels the task on unload and at stop; the queue is stored all along.
+    entry.async_create_background_task(
+        hass, link.async_run(), f"{DOMAIN} monitoring centre {entry.title}"
+    )
+    return True
+
+
+async def _async_setup_hub(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> bool:
     """Connect to a hub, load its devices and follow its event stream."""
     if not entry.data.get(CONF_FINGERPRINT):
         # Paired over the old plain-HTTP API: its token must never cross the network
@@ -87,20 +123,27 @@ async def async_setup_entry(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> 
     return True
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> bool:
-    """Unload the platforms; the entry cancels the event stream's task."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+async def async_unload_entry(hass: HomeAssistant, entry: AnyConfigEntry) -> bool:
+    """Unload the platforms; the entry cancels the event stream's (or link's) task."""
+    platforms = MONITORING_PLATFORMS if is_monitoring_entry(entry) else PLATFORMS
+    return await hass.config_entries.async_unload_platforms(entry, platforms)
 
 
-async def async_remove_entry(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> None:
-    """Delete the entry's repair issues when it is removed."""
+async def async_remove_entry(hass: HomeAssistant, entry: AnyConfigEntry) -> None:
+    """Delete the entry's repair issues (and a link's stored reports) when it is removed."""
+    if is_monitoring_entry(entry):
+        async_clear_unreachable(hass, entry)
+        await ReportQueue(hass, entry.entry_id).async_remove()
+        return
     async_delete_issues(hass, entry)
 
 
 async def async_remove_config_entry_device(
-    hass: HomeAssistant, entry: SafeHomeConfigEntry, device_entry: dr.DeviceEntry
+    hass: HomeAssistant, entry: AnyConfigEntry, device_entry: dr.DeviceEntry
 ) -> bool:
-    """Allow deleting a device the hub no longer has (never the hub itself)."""
+    """Allow deleting a device the hub no longer has (never the hub, nor a link's device)."""
+    if is_monitoring_entry(entry):
+        return False
     state = entry.runtime_data.coordinator.data
     current = {(DOMAIN, state.hub.id)} | {
         device_identifier(state.hub.id, device_id) for device_id in state.devices

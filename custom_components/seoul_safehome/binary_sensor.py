@@ -1,8 +1,8 @@
-"""Binary sensors: motion, door contact, emergency and the hub connection."""
+"""Binary sensors: motion, door and window contacts, tamper, emergency, alarm, connection."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,9 +23,11 @@ from .api import (
     DoorState,
     EmergencyBellState,
 )
+from .api.models import DeviceType, PersonalAlarmState, WindowLockState, WindowState
 from .coordinator import SafeHomeCoordinator
-from .data import SafeHomeConfigEntry
+from .data import AnyConfigEntry, is_monitoring_entry
 from .entity import SafeHomeEntity, SafeHomeHubEntity, async_add_device_entities
+from .monitoring_entity import MonitoringEntity
 
 # State is pushed by the hub; nothing is polled.
 PARALLEL_UPDATES = 0
@@ -46,14 +48,46 @@ def _emergency(device: Device) -> bool | None:
     return state.emergency if isinstance(state, EmergencyBellState) else None
 
 
-def _emergency_attributes(device: Device) -> dict[str, Any]:
+# The emergency's source when a personal alarm raised it on the bell (API 2.1; the hub
+# reports it as `button`, naming the alarm in `emergency_device`).
+SOURCE_PERSONAL_ALARM = "personal_alarm"
+
+
+def _emergency_attributes(device: Device, devices: Mapping[str, Device]) -> dict[str, Any]:
     state = device.state
     if not isinstance(state, EmergencyBellState):
         return {}
+    source = state.emergency_source.value if state.emergency_source else None
+    raised_by = devices.get(state.emergency_device) if state.emergency_device else None
+    if raised_by is not None and raised_by.type == DeviceType.PERSONAL_ALARM:
+        source = SOURCE_PERSONAL_ALARM
     return {
-        "source": state.emergency_source.value if state.emergency_source else None,
+        "source": source,
         "since": state.emergency_since.isoformat() if state.emergency_since else None,
     }
+
+
+def _window_open(device: Device) -> bool | None:
+    state = device.state
+    return state.window is WindowState.OPEN if isinstance(state, WindowLockState) else None
+
+
+def _tamper(device: Device) -> bool | None:
+    state = device.state
+    return state.tamper if isinstance(state, WindowLockState) else None
+
+
+def _sounding(device: Device) -> bool | None:
+    state = device.state
+    return state.sounding if isinstance(state, PersonalAlarmState) else None
+
+
+def _sounding_attributes(device: Device, _devices: Mapping[str, Device]) -> dict[str, Any]:
+    state = device.state
+    if not isinstance(state, PersonalAlarmState):
+        return {}
+    # `since`, as the emergency's: the escalation blueprint keys an emergency by it.
+    return {"since": state.sounding_since.isoformat() if state.sounding_since else None}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,7 +96,8 @@ class SafeHomeBinarySensorEntityDescription(BinarySensorEntityDescription):
 
     exists_fn: Callable[[Device], bool]
     value_fn: Callable[[Device], bool | None]
-    attributes_fn: Callable[[Device], dict[str, Any]] | None = None
+    # (The device, and every device of the hub by id.)
+    attributes_fn: Callable[[Device, Mapping[str, Device]], dict[str, Any]] | None = None
 
 
 DESCRIPTIONS: tuple[SafeHomeBinarySensorEntityDescription, ...] = (
@@ -90,6 +125,30 @@ DESCRIPTIONS: tuple[SafeHomeBinarySensorEntityDescription, ...] = (
         value_fn=_emergency,
         attributes_fn=_emergency_attributes,
     ),
+    # The district options (API 2.1).
+    SafeHomeBinarySensorEntityDescription(
+        key="window",
+        device_class=BinarySensorDeviceClass.WINDOW,
+        exists_fn=lambda device: isinstance(device.state, WindowLockState),
+        value_fn=_window_open,
+    ),
+    SafeHomeBinarySensorEntityDescription(
+        key="tamper",
+        device_class=BinarySensorDeviceClass.TAMPER,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        exists_fn=lambda device: (
+            device.has("tamper") and isinstance(device.state, WindowLockState)
+        ),
+        value_fn=_tamper,
+    ),
+    SafeHomeBinarySensorEntityDescription(
+        key="sounding",
+        translation_key="sounding",
+        device_class=BinarySensorDeviceClass.SAFETY,
+        exists_fn=lambda device: isinstance(device.state, PersonalAlarmState),
+        value_fn=_sounding,
+        attributes_fn=_sounding_attributes,
+    ),
 )
 
 CONNECTIVITY = BinarySensorEntityDescription(
@@ -98,13 +157,23 @@ CONNECTIVITY = BinarySensorEntityDescription(
     entity_category=EntityCategory.DIAGNOSTIC,
 )
 
+# A monitoring-centre link's health: on while its reports and tests are acknowledged.
+CENTRE_LINK = BinarySensorEntityDescription(
+    key="link",
+    translation_key="centre_link",
+    device_class=BinarySensorDeviceClass.CONNECTIVITY,
+)
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: SafeHomeConfigEntry,
+    entry: AnyConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the hub's connection sensor and each device's binary sensors."""
+    """Add the hub's connection sensor and each device's binary sensors (or a link's)."""
+    if is_monitoring_entry(entry):
+        async_add_entities([MonitoringLinkSensor(entry, CENTRE_LINK)])
+        return
     async_add_entities([SafeHomeConnectivitySensor(entry.runtime_data.coordinator, CONNECTIVITY)])
 
     def create(coordinator: SafeHomeCoordinator, device: Device) -> Iterable[BinarySensorEntity]:
@@ -129,10 +198,10 @@ class SafeHomeBinarySensor(SafeHomeEntity, BinarySensorEntity):
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
-        """Return extra details (the emergency's source and start)."""
+        """Return extra details (the emergency's source and start, the alarm's start)."""
         if (attributes_fn := self.entity_description.attributes_fn) is None:
             return None
-        return attributes_fn(self.device)
+        return attributes_fn(self.device, self.coordinator.data.devices)
 
 
 class SafeHomeConnectivitySensor(SafeHomeHubEntity, BinarySensorEntity):
@@ -161,3 +230,12 @@ class SafeHomeConnectivitySensor(SafeHomeHubEntity, BinarySensorEntity):
         if self.coordinator.link_up != self._written_link_up:
             self._written_link_up = self.coordinator.link_up
             self.async_write_ha_state()
+
+
+class MonitoringLinkSensor(MonitoringEntity, BinarySensorEntity):
+    """On while the monitoring centre acknowledges the reports and supervision tests."""
+
+    @property
+    def is_on(self) -> bool | None:
+        """Return whether the link works (unknown before the first message)."""
+        return self.link.link_up

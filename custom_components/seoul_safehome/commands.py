@@ -16,7 +16,9 @@ from .const import DOMAIN
 
 # Hub error codes (docs/protocol.md §6) with a message of their own in `exceptions`.
 # The device's state refused the command: the user may retry once it changed.
-STATE_ERRORS: frozenset[str] = frozenset({"door_open", "jammed", "busy", "camera_off", "offline"})
+STATE_ERRORS: frozenset[str] = frozenset(
+    {"door_open", "window_open", "jammed", "busy", "camera_off", "offline"}
+)
 # The request itself was wrong: a ServiceValidationError, not a device fault.
 VALIDATION_ERRORS: frozenset[str] = frozenset(
     {"invalid_params", "unsupported", "unknown_command", "not_found"}

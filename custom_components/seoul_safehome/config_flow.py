@@ -1,4 +1,8 @@
-"""Config flow for Seoul SafeHome: find a hub, pair with its code, keep the pairing working."""
+"""Config flow for Seoul SafeHome: a hub, or a link to a monitoring centre.
+
+A hub: find it, pair with its code, keep the pairing working. A monitoring centre: the
+alarm receiver's address and this home's account there, checked with a test report.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 
 from homeassistant.config_entries import (
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlowWithReload,
@@ -43,11 +48,23 @@ from .api import (
 from .const import (
     CLIENT_NAME,
     CONF_FINGERPRINT,
+    CONF_KEY,
     CONF_UNLOCK_CODE,
     DEFAULT_PORT,
     DOMAIN,
     MIN_API_VERSION,
 )
+from .data import is_monitoring_entry
+from .monitoring_config import async_test_link
+from .monitoring_flow import (
+    MonitoringOptionsFlow,
+    centre_schema,
+    centre_title,
+    centre_unique_id,
+    read_centre_input,
+    read_options,
+)
+from .monitoring_queue import ReportQueue
 from .unlock_code import CODE_RE, hash_code
 
 CONF_REMOVE_UNLOCK_CODE = "remove_unlock_code"
@@ -129,6 +146,10 @@ class SafeHomeConfigFlow(ConfigFlow, domain=DOMAIN):
         return None
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask what to set up: a SafeHome hub, or a link to a monitoring centre."""
+        return self.async_show_menu(step_id="user", menu_options=["hub", "monitoring_centre"])
+
+    async def async_step_hub(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the hub's address."""
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -146,10 +167,39 @@ class SafeHomeConfigFlow(ConfigFlow, domain=DOMAIN):
             user_input = {}
 
         return self.async_show_form(
-            step_id="user",
+            step_id="hub",
             data_schema=_address_schema(
                 user_input.get(CONF_HOST), user_input.get(CONF_PORT, DEFAULT_PORT)
             ),
+            errors=errors,
+        )
+
+    def _centre_configured(self, unique_id: str, entry_id: str | None = None) -> bool:
+        """Whether another entry already links this account at this receiver."""
+        return any(
+            entry.unique_id == unique_id and entry.entry_id != entry_id
+            for entry in self._async_current_entries(include_ignore=False)
+        )
+
+    async def async_step_monitoring_centre(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask where the centre's receiver is; send it a test report, which it must ACK."""
+        errors: dict[str, str] = {}
+        if user_input is not None and (data := read_centre_input(user_input, errors)):
+            unique_id = centre_unique_id(data)
+            if self._centre_configured(unique_id):
+                return self.async_abort(reason="centre_already_configured")
+            if error := await async_test_link(data):
+                errors["base"] = error
+            else:
+                await self.async_set_unique_id(unique_id, raise_on_progress=False)
+                return self.async_create_entry(
+                    title=centre_title(data), data=data, options=read_options(user_input)
+                )
+        return self.async_show_form(
+            step_id="monitoring_centre",
+            data_schema=centre_schema(user_input or {}),
             errors=errors,
         )
 
@@ -260,6 +310,8 @@ class SafeHomeConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the address of a hub that is set up; its pairing stays."""
         entry = self._get_reconfigure_entry()
+        if is_monitoring_entry(entry):
+            return await self.async_step_reconfigure_centre()
         errors: dict[str, str] = {}
         if user_input is not None:
             user_input[CONF_HOST] = user_input[CONF_HOST].strip()
@@ -286,10 +338,51 @@ class SafeHomeConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders={"name": entry.title},
         )
 
+    async def async_step_reconfigure_centre(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change a monitoring-centre link's receiver or account; its queued reports stay."""
+        entry = self._get_reconfigure_entry()
+        current_key = entry.data.get(CONF_KEY)
+        errors: dict[str, str] = {}
+        if user_input is not None and (data := read_centre_input(user_input, errors, current_key)):
+            unique_id = centre_unique_id(data)
+            if self._centre_configured(unique_id, entry.entry_id):
+                return self.async_abort(reason="centre_already_configured")
+            # The test takes the link's next sequence number: the centre never sees a
+            # number twice for different messages.
+            if is_monitoring_entry(entry) and entry.state is ConfigEntryState.LOADED:
+                queue = entry.runtime_data.link.queue
+            else:
+                queue = ReportQueue(self.hass, entry.entry_id)
+                await queue.async_load()
+            if error := await async_test_link(data, await queue.async_take_sequence()):
+                errors["base"] = error
+            else:
+                return self.async_update_reload_and_abort(
+                    entry,
+                    unique_id=unique_id,
+                    title=centre_title(data),
+                    data=data,
+                    reason="centre_reconfigured",
+                )
+        return self.async_show_form(
+            step_id="reconfigure_centre",
+            data_schema=centre_schema(
+                user_input or entry.data, with_options=False, has_key=bool(current_key)
+            ),
+            errors=errors,
+            description_placeholders={"name": entry.title},
+        )
+
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> SafeHomeOptionsFlow:
-        """Return the options flow (the unlock code)."""
+    def async_get_options_flow(
+        config_entry: ConfigEntry,
+    ) -> SafeHomeOptionsFlow | MonitoringOptionsFlow:
+        """Return the options flow: a hub's unlock code, or a link's supervision and phones."""
+        if is_monitoring_entry(config_entry):
+            return MonitoringOptionsFlow()
         return SafeHomeOptionsFlow()
 
 

@@ -27,3 +27,20 @@ ISSUE_IDENTITY_CHANGED: Final = "hub_identity_changed"
 
 # The lock activity event of a wrong unlock code typed in Home Assistant (lock.py).
 EVENT_WRONG_CODE: Final = "wrong_code"
+
+# The second kind of config entry: a link to a monitoring centre's SIA DC-09 receiver.
+# Hub entries have no entry type in their data.
+CONF_ENTRY_TYPE: Final = "entry_type"
+ENTRY_TYPE_MONITORING: Final = "monitoring_centre"
+CONF_PROTOCOL: Final = "protocol"
+CONF_ACCOUNT: Final = "account"
+CONF_RECEIVER: Final = "receiver"
+CONF_LINE: Final = "line"
+# The AES key as hexadecimal text (None: unencrypted); never logged or shown again.
+CONF_KEY: Final = "key"
+# Options: seconds between supervision test reports (0: none) and the phones to alert.
+CONF_SUPERVISION: Final = "supervision"
+CONF_PHONES: Final = "phones"
+DEFAULT_SUPERVISION: Final = 3600
+
+ISSUE_CENTRE_UNREACHABLE: Final = "monitoring_centre_unreachable"

@@ -11,8 +11,8 @@ from homeassistant.core import HomeAssistant
 
 from .api import SafeHomeError
 from .api.const import CAP_STREAM
-from .const import CONF_UNLOCK_CODE
-from .data import SafeHomeConfigEntry
+from .const import CONF_KEY, CONF_UNLOCK_CODE
+from .data import AnyConfigEntry, MonitoringConfigEntry, is_monitoring_entry
 
 # Every field that may carry a secret: the bearer token, pairing codes, the unlock code's
 # hash and the stream URLs with their access keys (today's and any a newer hub may add).
@@ -33,10 +33,28 @@ TO_REDACT: frozenset[str] = frozenset(
 )
 
 
+# A monitoring-centre link's AES key, and the reports' free text (often the address).
+LINK_TO_REDACT: frozenset[str] = frozenset({CONF_KEY, "text"})
+
+
+def _link_diagnostics(entry: MonitoringConfigEntry) -> dict[str, Any]:
+    """Return diagnostics for a monitoring-centre link (no key, no report text)."""
+    return {
+        "entry": {
+            "title": entry.title,
+            "data": async_redact_data(dict(entry.data), LINK_TO_REDACT),
+            "options": dict(entry.options),
+        },
+        "link": async_redact_data(entry.runtime_data.link.diagnostics(), LINK_TO_REDACT),
+    }
+
+
 async def async_get_config_entry_diagnostics(
-    hass: HomeAssistant, entry: SafeHomeConfigEntry
+    hass: HomeAssistant, entry: AnyConfigEntry
 ) -> dict[str, Any]:
     """Return diagnostics for a config entry."""
+    if is_monitoring_entry(entry):
+        return _link_diagnostics(entry)
     client = entry.runtime_data.client
     coordinator = entry.runtime_data.coordinator
     stream = coordinator.stream

@@ -1,4 +1,4 @@
-"""Events: doorbell rings, lock activity and emergency calls, pushed by the hub."""
+"""Events: rings, lock and window activity, emergency calls, personal alarms (pushed)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,12 @@ from .api import (
     Event,
     EventName,
     LockActivity,
+)
+from .api.models import (
+    PersonalAlarmAction,
+    PersonalAlarmState,
+    WindowActivity,
+    WindowLockState,
 )
 from .const import EVENT_WRONG_CODE, LOGGER
 from .coordinator import SafeHomeCoordinator
@@ -104,6 +110,23 @@ def _emergency(event: Event) -> tuple[str, dict[str, Any] | None] | None:
     return None
 
 
+def _window_activity(event: Event) -> tuple[str, dict[str, Any] | None] | None:
+    """Map a window forced open or tampered with (or a wrong code typed for its latch)."""
+    if event.event == EventName.WINDOW_ACTIVITY:
+        return str(event.data.get("activity")), None
+    if event.event == EventName.LOCK_ACTIVITY and event.data.get("activity") == EVENT_WRONG_CODE:
+        # (Reported by the latch's lock entity, as for the door lock.)
+        return EVENT_WRONG_CODE, {"user": _text(event.data.get("user"))}
+    return None
+
+
+def _personal_alarm(event: Event) -> tuple[str, dict[str, Any] | None] | None:
+    """Map a personal alarm's pin pulled or put back, or its button pressed."""
+    if event.event == EventName.PERSONAL_ALARM:
+        return str(event.data.get("action")), None
+    return None
+
+
 @dataclass(frozen=True, kw_only=True)
 class SafeHomeEventEntityDescription(EventEntityDescription):
     """Describes an event entity of a SafeHome device."""
@@ -137,6 +160,23 @@ DESCRIPTIONS: tuple[SafeHomeEventEntityDescription, ...] = (
         event_types=[*(source.value for source in EmergencySource), EVENT_CANCELLED],
         exists_fn=lambda device: isinstance(device.state, EmergencyBellState),
         event_fn=_emergency,
+    ),
+    # The district options (API 2.1).
+    SafeHomeEventEntityDescription(
+        key="window_activity",
+        translation_key="window_activity",
+        event_types=[*(activity.value for activity in WindowActivity), EVENT_WRONG_CODE],
+        exists_fn=lambda device: (
+            device.has("activity") and isinstance(device.state, WindowLockState)
+        ),
+        event_fn=_window_activity,
+    ),
+    SafeHomeEventEntityDescription(
+        key="personal_alarm",
+        translation_key="personal_alarm",
+        event_types=[action.value for action in PersonalAlarmAction],
+        exists_fn=lambda device: isinstance(device.state, PersonalAlarmState),
+        event_fn=_personal_alarm,
     ),
 )
 

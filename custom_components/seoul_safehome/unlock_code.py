@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 import hashlib
 import hmac
@@ -9,6 +10,9 @@ import re
 import secrets
 import time
 from typing import Any, Final
+
+from homeassistant.core import HomeAssistant
+from homeassistant.util.hass_dict import HassKey
 
 # What a code may look like: 4-8 digits, as on the lock's own keypad.
 CODE_RE: Final = re.compile(r"^\d{4,8}$")
@@ -22,10 +26,12 @@ _SCRYPT_R: Final = 8
 _SCRYPT_P: Final = 1
 _SALT_BYTES: Final = 16
 
-# Wrong codes allowed within WRONG_WINDOW seconds before unlocking is refused for LOCKOUT.
+# Wrong codes allowed within WRONG_WINDOW seconds before unlocking is refused for LOCKOUT,
+# doubled at each further lockout (up to MAX_LOCKOUT).
 MAX_WRONG: Final = 3
 WRONG_WINDOW: Final = 300.0
 LOCKOUT: Final = 300.0
+MAX_LOCKOUT: Final = 3600.0
 
 
 def _derive(code: str, salt: bytes, n: int, r: int, p: int) -> bytes:
@@ -64,13 +70,20 @@ def code_matches(stored: Mapping[str, Any], code: str) -> bool:
 
 
 class WrongCodeGuard:
-    """Count wrong codes; after MAX_WRONG within WRONG_WINDOW s, refuse for LOCKOUT s."""
+    """Count wrong codes; after MAX_WRONG within WRONG_WINDOW s, refuse for a while.
+
+    One guard per config entry, shared by all its locks (the code is the same), kept
+    across reloads of the entry. Checks run one at a time (`lock`), so codes sent all at
+    once are judged in turn and the lockout stops them as it would stop them one by one.
+    """
 
     def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         """Start with no wrong codes."""
         self._monotonic = monotonic
         self._wrong: list[float] = []
         self._locked_until = 0.0
+        self._lockouts = 0
+        self.lock = asyncio.Lock()
 
     def retry_after(self) -> float | None:
         """Seconds until a code is accepted again, or None if it is now."""
@@ -82,9 +95,41 @@ class WrongCodeGuard:
         now = self._monotonic()
         self._wrong = [t for t in self._wrong if now - t < WRONG_WINDOW] + [now]
         if len(self._wrong) >= MAX_WRONG:
-            self._locked_until = now + LOCKOUT
+            self._locked_until = now + min(LOCKOUT * 2**self._lockouts, MAX_LOCKOUT)
+            self._lockouts += 1
             self._wrong.clear()
 
     def record_right(self) -> None:
-        """Forget earlier wrong codes."""
+        """Forget earlier wrong codes and lockouts."""
         self._wrong.clear()
+        self._lockouts = 0
+
+
+_GUARDS: HassKey[dict[str, WrongCodeGuard]] = HassKey("seoul_safehome_unlock_guards")
+
+
+def entry_guard(hass: HomeAssistant, entry_id: str) -> WrongCodeGuard:
+    """Return the wrong-code guard of a config entry (it outlives reloads of the entry)."""
+    guards = hass.data.setdefault(_GUARDS, {})
+    if (guard := guards.get(entry_id)) is None:
+        guard = guards[entry_id] = WrongCodeGuard()
+    return guard
+
+
+async def async_check_code(
+    hass: HomeAssistant, entry_id: str, stored: Mapping[str, Any], code: str
+) -> bool | float:
+    """Check a code under the entry's guard.
+
+    Returns True (right), False (wrong, counted), or the seconds to wait while every code
+    is refused after repeated wrong ones.
+    """
+    guard = entry_guard(hass, entry_id)
+    async with guard.lock:
+        if (wait := guard.retry_after()) is not None:
+            return wait
+        if await hass.async_add_executor_job(code_matches, stored, code):
+            guard.record_right()
+            return True
+        guard.record_wrong()
+        return False

@@ -154,6 +154,14 @@ async def test_every_event_type(make_stream: Any, client: SafeHomeClient, contro
     await wait_until(lambda: rec.named(EventName.DEVICE_REMOVED))
     assert rec.named(EventName.DEVICE_REMOVED)[0].device_id == "cam-2"
 
+    # The district options (API 2.1): a window lock and a personal alarm.
+    await control.post("/devices", {"id": "window-1", "type": "window_lock", "name": "Window"})
+    await control.post("/devices/window-1/window", {"state": "open"})
+    await wait_until(lambda: rec.named(EventName.WINDOW_ACTIVITY))
+    await control.post("/devices", {"id": "alarm-1", "type": "personal_alarm", "name": "Alarm"})
+    await control.post("/devices/alarm-1/press")
+    await wait_until(lambda: rec.named(EventName.PERSONAL_ALARM))
+
     assert {e.event for e in rec.events} == set(EventName)
     assert_in_order(rec, hub.last_seq + 1)
     assert stream.last_seq == rec.events[-1].seq

@@ -1,9 +1,10 @@
 """The whole product in a browser: Home Assistant's real UI, the emulator's control page.
 
 A fresh Home Assistant is onboarded, the user logs in and adds Seoul SafeHome through the
-UI config flow as a resident would: address, then (after a code typed too early is turned
-away because the hub is not in pairing) presses the pairing button on the emulator's
-control page, reads the fresh code the page shows and types it into Home Assistant. Then
+UI config flow as a resident would: the hub in its menu, the address, then (after a code
+typed too early is turned away because the hub is not in pairing) presses the pairing
+button on the emulator's control page, reads the fresh code the page shows and types it
+into Home Assistant. Then
 the user opens the hub's device page, rings the doorbell on the emulator's page and sees
 the ring in Home Assistant, unlocks and locks the door from Home Assistant and sees the
 emulated lock follow.
@@ -93,7 +94,7 @@ def press_pairing_button(control: Page, emulator: Emulator, shots: Screenshots) 
 def add_integration(
     page: Page, control: Page, hass: HomeAssistant, emulator: Emulator, shots: Screenshots
 ) -> None:
-    """Settings → Devices & services → Add integration → Seoul SafeHome: host, port, code.
+    """Settings → Devices & services → Add integration → Seoul SafeHome → hub: host, port, code.
 
     The code comes from a press of the hub's pairing button on the control page, made
     when Home Assistant asks for it; a code typed before that is turned away.
@@ -105,9 +106,14 @@ def add_integration(
     search.fill("Seoul SafeHome")
     page.locator("ha-integration-list-item").filter(has_text="Seoul SafeHome").click()
 
+    # Seoul SafeHome sets up a hub or a link to a monitoring centre: choose the hub.
+    flow = page.locator("dialog-data-entry-flow")
+    expect(flow).to_contain_text("Choose what to set up.")
+    expect(flow).to_contain_text("Connect to a monitoring centre")
+    flow.get_by_text("SafeHome hub (doorbell, cameras, door lock, emergency bell)").click()
+
     page.get_by_role("textbox", name="Host").fill("127.0.0.1")
     page.get_by_role("spinbutton", name="Port").fill(str(emulator.port))
-    flow = page.locator("dialog-data-entry-flow")
     expect(flow).to_contain_text("Connect your SafeHome hub")
     snap(page, shots, "ha-config-flow-address")
     page.get_by_role("button", name="Submit").click()

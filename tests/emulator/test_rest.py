@@ -274,8 +274,8 @@ async def test_unknown_device_types_are_served(
     devices = [
         {
             "id": "win-1",
-            "type": "window_lock",
-            "name": "Window",
+            "type": "smoke_detector",
+            "name": "Smoke detector",
             "battery": 50,
             "capabilities": ["lock"],
             "state": {"locked": True},

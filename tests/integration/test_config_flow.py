@@ -51,6 +51,11 @@ def assert_readable(result: FlowResult) -> None:
     for lang, config in TRANSLATIONS.items():
         if result["type"] is FlowResultType.ABORT:
             texts = [config["abort"][result["reason"]]]
+        elif result["type"] is FlowResultType.MENU:
+            step = config["step"][result["step_id"]]
+            texts = [step["description"], step.get("title", "")]
+            for option in result["menu_options"]:
+                texts.append(step["menu_options"][option])
         elif result["type"] is FlowResultType.FORM:
             step = config["step"][result["step_id"]]
             texts = [step["description"], step.get("title", "")]
@@ -79,6 +84,13 @@ async def submit(hass: HomeAssistant, result: FlowResult, user_input: dict[str, 
     result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
     assert_readable(result)
     return result
+
+
+async def start_hub_flow(hass: HomeAssistant) -> FlowResult:
+    """Start adding as a user does: the menu, then "SafeHome hub"."""
+    result = await start_flow(hass, SOURCE_USER)
+    assert result["type"] is FlowResultType.MENU
+    return await submit(hass, result, {"next_step_id": "hub"})
 
 
 def closed_port() -> int:
@@ -134,8 +146,12 @@ async def test_user_adds_hub_by_address_and_pairing_code(
     hass: HomeAssistant, emulator: Emulator, hub_info: dict[str, Any]
 ) -> None:
     result = await start_flow(hass, SOURCE_USER)
-    assert result["type"] is FlowResultType.FORM
+    assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "user"
+    assert result["menu_options"] == ["hub", "monitoring_centre"]
+    result = await submit(hass, result, {"next_step_id": "hub"})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "hub"
     assert result["data_schema"]({CONF_HOST: HOST}) == {CONF_HOST: HOST, CONF_PORT: 8765}
 
     result = await submit(hass, result, {CONF_HOST: f"  {HOST} ", CONF_PORT: emulator.port})
@@ -164,7 +180,7 @@ async def test_user_adds_hub_by_address_and_pairing_code(
 async def test_unreachable_address_can_be_corrected(
     hass: HomeAssistant, emulator: Emulator
 ) -> None:
-    result = await start_flow(hass, SOURCE_USER)
+    result = await start_hub_flow(hass)
     result = await submit(hass, result, {CONF_HOST: HOST, CONF_PORT: closed_port()})
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_HOST: "cannot_connect"}
@@ -179,7 +195,7 @@ async def test_restarting_hub_is_not_mistaken_for_something_else(
     hass: HomeAssistant, emulator: Emulator, control: Control
 ) -> None:
     await control.post("/restart", {"downtime": 30})
-    result = await start_flow(hass, SOURCE_USER)
+    result = await start_hub_flow(hass)
     result = await submit(hass, result, {CONF_HOST: HOST, CONF_PORT: emulator.port})
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_HOST: "cannot_connect"}
@@ -201,7 +217,7 @@ async def test_address_of_something_else_is_refused(
     await site.start()
     try:
         port = runner.addresses[0][1]
-        result = await start_flow(hass, SOURCE_USER)
+        result = await start_hub_flow(hass)
         result = await submit(hass, result, {CONF_HOST: HOST, CONF_PORT: port})
     finally:
         await runner.cleanup()
@@ -213,7 +229,7 @@ async def test_hub_with_unsupported_api_version_is_explained(
     hass: HomeAssistant, socket_enabled: None
 ) -> None:
     async with other_emulator(api_version="3.0") as hub:
-        result = await start_flow(hass, SOURCE_USER)
+        result = await start_hub_flow(hass)
         result = await submit(hass, result, {CONF_HOST: HOST, CONF_PORT: hub.port})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "unsupported_api_version"
@@ -237,7 +253,7 @@ async def test_adding_a_configured_hub_again_updates_its_address(
     )
     entry.add_to_hass(hass)
 
-    result = await start_flow(hass, SOURCE_USER)
+    result = await start_hub_flow(hass)
     result = await submit(hass, result, {CONF_HOST: HOST, CONF_PORT: emulator.port})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
@@ -255,7 +271,7 @@ async def test_adding_a_configured_hub_again_updates_its_address(
 
 async def test_pairing_needs_the_hubs_button(hass: HomeAssistant, emulator: Emulator) -> None:
     """Until someone presses the button on the hub, no code is accepted, not even the right one."""
-    result = await start_flow(hass, SOURCE_USER)
+    result = await start_hub_flow(hass)
     result = await submit(hass, result, {CONF_HOST: HOST, CONF_PORT: emulator.port})
     result = await submit(hass, result, {CONF_CODE: PAIRING_CODE})
     assert result["type"] is FlowResultType.FORM
@@ -268,7 +284,7 @@ async def test_pairing_needs_the_hubs_button(hass: HomeAssistant, emulator: Emul
 
 async def test_pairing_window_closes_by_itself(hass: HomeAssistant, socket_enabled: None) -> None:
     async with other_emulator(pairing_window=0.3) as hub:
-        result = await start_flow(hass, SOURCE_USER)
+        result = await start_hub_flow(hass)
         result = await submit(hass, result, {CONF_HOST: HOST, CONF_PORT: hub.port})
         hub.open_pairing_window()
         await asyncio.sleep(0.4)
@@ -277,7 +293,7 @@ async def test_pairing_window_closes_by_itself(hass: HomeAssistant, socket_enabl
 
 
 async def test_wrong_pairing_code_can_be_corrected(hass: HomeAssistant, emulator: Emulator) -> None:
-    result = await start_flow(hass, SOURCE_USER)
+    result = await start_hub_flow(hass)
     result = await submit(hass, result, {CONF_HOST: HOST, CONF_PORT: emulator.port})
     emulator.open_pairing_window()
 
@@ -292,7 +308,7 @@ async def test_wrong_pairing_code_can_be_corrected(hass: HomeAssistant, emulator
 
 async def test_typos_do_not_lock_the_user_out(hass: HomeAssistant, emulator: Emulator) -> None:
     """Codes that cannot be right never reach the hub, so they use none of its attempts."""
-    result = await start_flow(hass, SOURCE_USER)
+    result = await start_hub_flow(hass)
     result = await submit(hass, result, {CONF_HOST: HOST, CONF_PORT: emulator.port})
     emulator.open_pairing_window()
     for typo in ("12345", "1234567", "12345a", "", "one two"):
@@ -305,7 +321,7 @@ async def test_typos_do_not_lock_the_user_out(hass: HomeAssistant, emulator: Emu
 
 async def test_three_wrong_codes_close_pairing(hass: HomeAssistant, emulator: Emulator) -> None:
     """Guessing gets three tries per press of the button; then the user presses it again."""
-    result = await start_flow(hass, SOURCE_USER)
+    result = await start_hub_flow(hass)
     result = await submit(hass, result, {CONF_HOST: HOST, CONF_PORT: emulator.port})
     emulator.open_pairing_window()
     for _ in range(2):
@@ -327,7 +343,7 @@ async def test_three_wrong_codes_close_pairing(hass: HomeAssistant, emulator: Em
 async def test_hub_restarting_while_pairing(
     hass: HomeAssistant, emulator: Emulator, control: Control
 ) -> None:
-    result = await start_flow(hass, SOURCE_USER)
+    result = await start_hub_flow(hass)
     result = await submit(hass, result, {CONF_HOST: HOST, CONF_PORT: emulator.port})
     emulator.open_pairing_window()
 
@@ -400,7 +416,7 @@ async def test_discovery_while_adding_the_same_hub_by_hand(
     assert again["type"] is FlowResultType.ABORT
     assert again["reason"] == "already_in_progress"
 
-    manual = await start_flow(hass, SOURCE_USER)
+    manual = await start_hub_flow(hass)
     manual = await submit(hass, manual, {CONF_HOST: HOST, CONF_PORT: emulator.port})
     emulator.open_pairing_window()
     manual = await submit(hass, manual, {CONF_CODE: PAIRING_CODE})

@@ -43,12 +43,15 @@ async def _call(hass: HomeAssistant, service: str, device_id: str | list[str]) -
 async def test_actions_are_described(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    """Both actions offer only emergency bells to pick, and have translated names."""
+    """Both bell actions offer only emergency bells to pick, and have translated names.
+
+    (report_alarm, for a monitoring centre, is checked in test_monitoring_centre.py.)
+    """
     integration = await async_get_integration(hass, DOMAIN)
     services = load_yaml_dict(str(integration.file_path / "services.yaml"))
-    assert set(services) == {"trigger_emergency", "cancel_emergency"}
-    for service in services.values():
-        field = service["fields"]["device_id"]
+    assert set(services) == {"trigger_emergency", "cancel_emergency", "report_alarm"}
+    for name in ("trigger_emergency", "cancel_emergency"):
+        field = services[name]["fields"]["device_id"]
         assert field["required"] is True
         device_selector = selector.selector(field["selector"])
         assert device_selector.config["entity"] == [

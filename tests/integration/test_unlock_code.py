@@ -3,6 +3,7 @@ door, never for locking; wrong codes are refused, rate-limited and reported as l
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from homeassistant.components.lock import (
@@ -17,6 +18,7 @@ from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -159,3 +161,41 @@ async def test_diagnostics_hold_no_trace_of_the_code(
     assert stored["hash"] not in text
     assert stored["salt"] not in text
     assert with_code.data["token"] not in text
+
+
+async def test_codes_sent_all_at_once_are_judged_in_turn(
+    hass: HomeAssistant, with_code: MockConfigEntry, control: Control
+) -> None:
+    """Guessing in parallel gains nothing: many wrong codes and the right one at once, and
+    the lockout stops the right one too; nothing reaches the lock."""
+    guesses = [f"{n:06d}" for n in range(10)] + [CODE]
+    results = await asyncio.gather(*(_unlock(hass, g) for g in guesses), return_exceptions=True)
+    keys = [getattr(r, "translation_key", None) for r in results]
+    assert keys.count("unlock_code_wrong") == 3
+    assert keys[-1] == "unlock_code_locked_out"
+    assert await control.commands() == []
+
+
+async def test_lockout_outlives_a_reload(
+    hass: HomeAssistant, with_code: MockConfigEntry, control: Control
+) -> None:
+    """Reloading the integration (an options change, a reauth) does not reset the count."""
+    for guess in ("111111", "222222", "333333"):
+        await _refused(hass, guess, "unlock_code_wrong")
+    assert await hass.config_entries.async_reload(with_code.entry_id)
+    await hass.async_block_till_done()
+    await until(lambda: with_code.runtime_data.coordinator.in_sync)
+    await _refused(hass, CODE, "unlock_code_locked_out")
+    assert await control.commands() == []
+
+
+async def test_a_default_code_in_the_entity_settings_is_refused(
+    hass: HomeAssistant, with_code: MockConfigEntry, control: Control
+) -> None:
+    """Home Assistant's own lock setting "Default code" (kept in clear, filled in by itself)
+    would let anyone unlock without typing: refused while an unlock code is set."""
+    registry = er.async_get(hass)
+    registry.async_update_entity_options(LOCK, LOCK_DOMAIN, {"default_code": CODE})
+    await hass.async_block_till_done()
+    await _refused(hass, None, "unlock_code_default_code")
+    assert await control.commands() == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-API_VERSION: Final = "2.0"
+API_VERSION: Final = "2.1"
 """The API version this client implements (2.0: the secure link, TLS and SPAKE2 pairing)."""
 SUPPORTED_API_MAJOR: Final = 2
 MIN_API_MINOR: Final = 0

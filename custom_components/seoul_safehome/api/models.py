@@ -36,6 +36,10 @@ class DeviceType(StrEnum):
     CAMERA = "camera"
     DOOR_LOCK = "door_lock"
     EMERGENCY_BELL = "emergency_bell"
+    WINDOW_LOCK = "window_lock"
+    """API 2.1 (a district option)."""
+    PERSONAL_ALARM = "personal_alarm"
+    """API 2.1 (a district option)."""
 
 
 class LockState(StrEnum):
@@ -54,6 +58,40 @@ class DoorState(StrEnum):
 
     OPEN = "open"
     CLOSED = "closed"
+
+
+class WindowState(StrEnum):
+    """State of a window contact (API 2.1)."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class LatchState(StrEnum):
+    """State of a window lock's latch (API 2.1)."""
+
+    LOCKED = "locked"
+    UNLOCKED = "unlocked"
+
+
+class WindowActivity(StrEnum):
+    """What a window lock reports (`window_activity` events, API 2.1)."""
+
+    FORCED = "forced"
+    """The window was opened while latched."""
+    TAMPER = "tamper"
+    """The lock's cover was pried open."""
+
+
+class PersonalAlarmAction(StrEnum):
+    """What a personal alarm reports (`personal_alarm` events, API 2.1)."""
+
+    PULLED = "pulled"
+    """The pin was pulled out: the alarm sounds (and the hub raises an emergency)."""
+    PRESSED = "pressed"
+    """Its button was pressed."""
+    CLEARED = "cleared"
+    """The pin was put back: the alarm is quiet again."""
 
 
 class LockActivity(StrEnum):
@@ -100,6 +138,8 @@ class EventName(StrEnum):
     LOCK_ACTIVITY = "lock_activity"
     EMERGENCY_TRIGGERED = "emergency_triggered"
     EMERGENCY_CANCELLED = "emergency_cancelled"
+    WINDOW_ACTIVITY = "window_activity"
+    PERSONAL_ALARM = "personal_alarm"
 
 
 # --- field readers: each raises SafeHomeProtocolError naming the field, never its value.
@@ -355,11 +395,21 @@ def _opt_siren_mode(data: Mapping[str, Any], where: str) -> SirenMode | None:
         return None
 
 
+def _opt_id(data: Mapping[str, Any], key: str, where: str) -> str | None:
+    """Read an optional string field (absent or null: None)."""
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise _fail(where, key, "must be a string")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class EmergencyBellState:
     """State of an emergency bell.
 
     `siren_mode` is None for a bell without the setting (it sounds the siren at once).
+    `emergency_device` is the hub's other device that raised the emergency (a pulled
+    personal alarm, API 2.1), else None.
     """
 
     emergency: bool
@@ -367,6 +417,7 @@ class EmergencyBellState:
     emergency_since: datetime | None
     siren: bool
     siren_mode: SirenMode | None = None
+    emergency_device: str | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> Self:
@@ -382,16 +433,64 @@ class EmergencyBellState:
             emergency_since=_opt_time(obj, "emergency_since", where),
             siren=_bool(obj, "siren", where),
             siren_mode=_opt_siren_mode(obj, where),
+            emergency_device=_opt_id(obj, "emergency_device", where),
         )
 
 
-type DeviceState = DoorbellState | CameraState | DoorLockState | EmergencyBellState
+@dataclass(frozen=True, slots=True)
+class WindowLockState:
+    """State of a window lock (API 2.1); `latch` is None for a lock without one."""
+
+    window: WindowState
+    tamper: bool
+    latch: LatchState | None = None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Self:
+        """Parse a `WindowLockState`."""
+        where = cls.__name__
+        obj = _obj(data, where)
+        return cls(
+            window=_enum(obj, "window", where, WindowState),
+            tamper=_bool(obj, "tamper", where),
+            latch=None if obj.get("latch") is None else _enum(obj, "latch", where, LatchState),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalAlarmState:
+    """State of a personal alarm (API 2.1): it sounds while its pin is out."""
+
+    sounding: bool
+    sounding_since: datetime | None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Self:
+        """Parse a `PersonalAlarmState`."""
+        where = cls.__name__
+        obj = _obj(data, where)
+        return cls(
+            sounding=_bool(obj, "sounding", where),
+            sounding_since=_opt_time(obj, "sounding_since", where),
+        )
+
+
+type DeviceState = (
+    DoorbellState
+    | CameraState
+    | DoorLockState
+    | EmergencyBellState
+    | WindowLockState
+    | PersonalAlarmState
+)
 
 _STATE_PARSERS: dict[DeviceType, Any] = {
     DeviceType.DOORBELL: DoorbellState.from_dict,
     DeviceType.CAMERA: CameraState.from_dict,
     DeviceType.DOOR_LOCK: DoorLockState.from_dict,
     DeviceType.EMERGENCY_BELL: EmergencyBellState.from_dict,
+    DeviceType.WINDOW_LOCK: WindowLockState.from_dict,
+    DeviceType.PERSONAL_ALARM: PersonalAlarmState.from_dict,
 }
 
 

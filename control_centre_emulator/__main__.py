@@ -1,0 +1,8 @@
+"""`python -m control_centre_emulator`."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""Send one DC-09 report to a receiver over TCP or UDP and wait for its answer.
+
+One `send()` is one attempt: it never retries. The caller owns the sequence number and
+the retry policy (DC-09: repeat the same sequence number until an ACK). Each call builds
+a fresh frame (current time, new pad), so a repetition is never a stale or replayed copy.
+
+TCP: a new connection per message, closed after the answer. Nothing then has to notice a
+half-dead kept connection (a receiver restart, a NAT timeout) before the next alarm;
+DC-09 allows both. UDP: one datagram per message from a fresh socket connected to the
+receiver, so only the receiver's answers are read (a refused port is reported at once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+import logging
+from typing import Literal
+
+from .errors import (
+    SiaConnectionError,
+    SiaDuhError,
+    SiaError,
+    SiaNakError,
+    SiaProtocolError,
+    SiaTimeoutError,
+)
+from .frame import REPLY_MAX, build_frame, parse_reply
+from .models import SiaEvent, SiaLink, SiaReply
+
+_LOGGER = logging.getLogger(__name__)
+
+Protocol = Literal["tcp", "udp"]
+_BARE_REPLIES = (b'"NAK"', b'"DUH"')
+
+
+def _settle(reply: SiaReply, seq: int) -> SiaReply | None:
+    """Return the ACK for `seq`, raise for a NAK/DUH for it, None for another message's."""
+    if reply.seq is not None and reply.seq != seq:
+        return None  # a late answer to an earlier message: keep waiting
+    if reply.kind == "NAK":
+        raise SiaNakError("the receiver refused the message (NAK)", reply.timestamp)
+    if reply.kind == "DUH":
+        raise SiaDuhError("the receiver could not process the message (DUH)")
+    return reply
+
+
+class _Datagrams(asyncio.DatagramProtocol):
+    """Queue what a connected UDP socket receives, and its errors (refused port)."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[bytes | Exception] = asyncio.Queue()
+
+    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+        self.queue.put_nowait(data)
+
+    def error_received(self, exc: Exception) -> None:
+        self.queue.put_nowait(exc)
+
+
+@dataclass(frozen=True, slots=True)
+class SiaSender:
+    """Send reports for `link` to the receiver at `host`:`port` over `protocol`."""
+
+    host: str
+    port: int
+    protocol: Protocol
+    link: SiaLink
+    timeout: float = 10.0
+
+    def __post_init__(self) -> None:
+        """Validate the protocol and timeout."""
+        if self.protocol not in ("tcp", "udp"):
+            raise ValueError("protocol must be 'tcp' or 'udp'")
+        if not self.timeout > 0:
+            raise ValueError("timeout must be positive")
+
+    async def send(self, event: SiaEvent, seq: int, when: datetime | None = None) -> SiaReply:
+        """Send `event` as message `seq` (1-9999) once; return the receiver's ACK.
+
+        Raises SiaNakError, SiaDuhError, SiaTimeoutError (no answer within `timeout`,
+        which bounds the whole attempt), SiaConnectionError or SiaProtocolError (an answer
+        that is not DC-09, or an ACK that does not decrypt with the key): all SiaError.
+        `when` (timezone-aware) defaults to now.
+        """
+        frame = build_frame(self.link, event, seq, when or datetime.now(UTC))
+        attempt = self._tcp if self.protocol == "tcp" else self._udp
+        try:
+            async with asyncio.timeout(self.timeout):
+                reply = await attempt(frame, seq)
+        except TimeoutError as err:
+            raise SiaTimeoutError(f"no answer within {self.timeout:g} s") from err
+        except SiaError:
+            raise
+        except OSError as err:
+            raise SiaConnectionError(f"receiver unreachable: {err.strerror or err}") from err
+        _LOGGER.debug("Report %s seq %04d acknowledged by %s", event.code, seq, self.host)
+        return reply
+
+    async def _tcp(self, frame: bytes, seq: int) -> SiaReply:
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        try:
+            writer.write(frame)
+            await writer.drain()
+            buffer = b""
+            while True:
+                chunk = await reader.read(REPLY_MAX)
+                if not chunk:
+                    raise SiaConnectionError("the receiver closed the connection without an answer")
+                buffer += chunk
+                while (end := buffer.find(b"\r")) >= 0 or buffer.strip() in _BARE_REPLIES:
+                    if end < 0:
+                        end = len(buffer)
+                    line, buffer = buffer[: end + 1], buffer[end + 1 :]
+                    if line.strip(b"\r\n"):
+                        settled = _settle(parse_reply(line, self.link), seq)
+                        if settled is not None:
+                            return settled
+                if len(buffer) > REPLY_MAX:
+                    raise SiaProtocolError("reply too long")
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+    async def _udp(self, frame: bytes, seq: int) -> SiaReply:
+        loop = asyncio.get_running_loop()
+        transport, datagrams = await loop.create_datagram_endpoint(
+            _Datagrams, remote_addr=(self.host, self.port)
+        )
+        try:
+            transport.sendto(frame)
+            while True:
+                item = await datagrams.queue.get()
+                if isinstance(item, Exception):
+                    raise SiaConnectionError(f"receiver unreachable: {item}") from item
+                settled = _settle(parse_reply(item, self.link), seq)
+                if settled is not None:
+                    return settled
+        finally:
+            transport.close()
