@@ -65,9 +65,10 @@ from .monitoring_flow import (
     read_options,
 )
 from .monitoring_queue import ReportQueue
-from .unlock_code import CODE_RE, hash_code
+from .unlock_code import CODE_RE, async_check_code, hash_code
 
 CONF_REMOVE_UNLOCK_CODE = "remove_unlock_code"
+CONF_CURRENT_UNLOCK_CODE = "current_unlock_code"
 
 PAIR_SCHEMA = vol.Schema(
     {vol.Required(CONF_CODE): TextSelector(TextSelectorConfig(autocomplete="one-time-code"))}
@@ -210,8 +211,9 @@ class SafeHomeConfigFlow(ConfigFlow, domain=DOMAIN):
         self._host = discovery_info.host
         self._port = discovery_info.port or DEFAULT_PORT
         await self.async_set_unique_id(hub_id)
-        # A hub that is already set up may have moved: follow it.
-        self._abort_if_unique_id_configured(updates={CONF_HOST: self._host, CONF_PORT: self._port})
+        # A hub that is already set up may have moved: follow it, but only once the new
+        # address has shown the certificate paired with (an announcement is easy to fake).
+        await self._async_follow_moved_hub(hub_id)
         try:
             info = await self._client().info()
         except SafeHomeError:
@@ -220,6 +222,26 @@ class SafeHomeConfigFlow(ConfigFlow, domain=DOMAIN):
         self._hub_id, self._name = hub_id, info.name
         self.context["title_placeholders"] = {"name": info.name}
         return await self.async_step_pair()
+
+    async def _async_follow_moved_hub(self, hub_id: str) -> None:
+        """Abort for a hub that is set up; move its entry if the new address proves it."""
+        entry = next(
+            (e for e in self._async_current_entries(include_ignore=False) if e.unique_id == hub_id),
+            None,
+        )
+        if entry is None:
+            return
+        moved = (entry.data.get(CONF_HOST), entry.data.get(CONF_PORT)) != (self._host, self._port)
+        fingerprint = entry.data.get(CONF_FINGERPRINT)
+        if moved and fingerprint:
+            try:
+                info = await self._client(fingerprint=fingerprint).info()
+            except SafeHomeError:
+                info = None
+            if info is None or info.id != hub_id:
+                # Not the paired hub (or not reachable as it): the entry stays where it is.
+                raise AbortFlow("already_configured")
+        self._abort_if_unique_id_configured(updates={CONF_HOST: self._host, CONF_PORT: self._port})
 
     async def _async_pair(
         self, user_input: dict[str, Any], errors: dict[str, str], placeholders: dict[str, str]
@@ -396,10 +418,24 @@ class SafeHomeOptionsFlow(OptionsFlowWithReload):
         has_code = CONF_UNLOCK_CODE in options
         if user_input is not None:
             code = str(user_input.get(CONF_UNLOCK_CODE) or "").strip()
-            if has_code and user_input.get(CONF_REMOVE_UNLOCK_CODE):
+            changing = bool(code) or bool(user_input.get(CONF_REMOVE_UNLOCK_CODE))
+            if has_code and changing:
+                # Changing or removing the code needs the current one (same guard as
+                # the locks: wrong ones count towards the lockout).
+                current = str(user_input.get(CONF_CURRENT_UNLOCK_CODE) or "").strip()
+                result = await async_check_code(
+                    self.hass, self.config_entry.entry_id, options[CONF_UNLOCK_CODE], current
+                )
+                if result is not True:
+                    errors[CONF_CURRENT_UNLOCK_CODE] = (
+                        "unlock_code_wrong" if result is False else "unlock_code_locked_out"
+                    )
+            if errors:
+                pass  # the form again, with the error
+            elif has_code and user_input.get(CONF_REMOVE_UNLOCK_CODE):
                 options.pop(CONF_UNLOCK_CODE)
                 return self.async_create_entry(data=options)
-            if code and not CODE_RE.match(code):
+            elif code and not CODE_RE.match(code):
                 errors[CONF_UNLOCK_CODE] = "invalid_unlock_code"
             elif code:
                 options[CONF_UNLOCK_CODE] = await self.hass.async_add_executor_job(hash_code, code)
@@ -412,7 +448,15 @@ class SafeHomeOptionsFlow(OptionsFlowWithReload):
             )
         }
         if has_code:
-            fields[vol.Optional(CONF_REMOVE_UNLOCK_CODE, default=False)] = BooleanSelector()
+            fields = {
+                vol.Optional(CONF_CURRENT_UNLOCK_CODE): TextSelector(
+                    TextSelectorConfig(
+                        type=TextSelectorType.PASSWORD, autocomplete="current-password"
+                    )
+                ),
+                **fields,
+                vol.Optional(CONF_REMOVE_UNLOCK_CODE, default=False): BooleanSelector(),
+            }
         return self.async_show_form(
             step_id="init",
             data_schema=vol.Schema(fields),

@@ -12,7 +12,7 @@ import asyncio
 import logging
 
 from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN, SERVICE_UNLOCK, LockState
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import SOURCE_USER, SOURCE_ZEROCONF, ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, CONF_CODE, CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -30,6 +30,7 @@ from safehome_emulator import Emulator
 from tests.attack import HOST, ManInTheMiddle, WireTap
 from tests.conftest import Control, running_emulator
 from tests.integration.common import until, wait_for_state
+from tests.integration.test_config_flow import discovery
 
 LOCK = "lock.front_door_lock"
 
@@ -209,3 +210,22 @@ async def test_plain_http_with_a_valid_token_gets_nothing(
     writer.close()
     assert not answer.startswith(b"HTTP/")
     assert b"devices" not in answer
+
+
+async def test_a_fake_announcement_does_not_move_the_hub(
+    hass: HomeAssistant, init_integration: MockConfigEntry, emulator: Emulator
+) -> None:
+    """A device announces itself by mDNS as the paired hub at its own address: Home
+    Assistant checks the certificate there first, and the entry stays with the real hub."""
+    entry = init_integration
+    before = dict(entry.data)
+    async with ManInTheMiddle(emulator.port) as impostor:
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_ZEROCONF}, data=discovery(impostor.port)
+        )
+        assert bytes(impostor.plaintext) == b""
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data == before
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.coordinator.in_sync

@@ -35,13 +35,12 @@ ACTIVITY = "event.front_door_lock_lock_activity"
 CODE = "482916"
 
 
-async def _set_code(hass: HomeAssistant, entry: MockConfigEntry, code: str) -> dict:
+async def _set_code(hass: HomeAssistant, entry: MockConfigEntry, code: str, **form: object) -> dict:
     """Set the unlock code through the options flow, as a user would."""
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_UNLOCK_CODE: code}
-    )
+    user_input = ({CONF_UNLOCK_CODE: code} if code else {}) | form
+    result = await hass.config_entries.options.async_configure(result["flow_id"], user_input)
     await hass.async_block_till_done()
     await until(lambda: entry.runtime_data.coordinator.in_sync)
     await hass.async_block_till_done()
@@ -131,25 +130,40 @@ async def test_repeated_wrong_codes_lock_out_even_the_right_one(
 async def test_code_can_be_changed_and_removed(
     hass: HomeAssistant, with_code: MockConfigEntry, control: Control
 ) -> None:
-    result = await _set_code(hass, with_code, "12a4")
+    """Changing or removing the code needs the current one; the new one works at once."""
+    result = await _set_code(hass, with_code, "7391")
     assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"current_unlock_code": "unlock_code_wrong"}
+    result = await _set_code(hass, with_code, "12a4", current_unlock_code=CODE)
     assert result["errors"] == {CONF_UNLOCK_CODE: "invalid_unlock_code"}
 
-    await _set_code(hass, with_code, "7391")
+    await _set_code(hass, with_code, "7391", current_unlock_code=CODE)
     await _refused(hass, CODE, "unlock_code_wrong")
     await _unlock(hass, "7391")
     await wait_for_state(hass, LOCK, LockState.UNLOCKED)
 
-    result = await hass.config_entries.options.async_init(with_code.entry_id)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"remove_unlock_code": True}
+    result = await _set_code(hass, with_code, "", remove_unlock_code=True)
+    assert result["errors"] == {"current_unlock_code": "unlock_code_wrong"}
+    assert CONF_UNLOCK_CODE in with_code.options
+    result = await _set_code(
+        hass, with_code, "", remove_unlock_code=True, current_unlock_code="7391"
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
-    await until(lambda: with_code.runtime_data.coordinator.in_sync)
-    await hass.async_block_till_done()
     assert CONF_UNLOCK_CODE not in with_code.options
     assert "code_format" not in hass.states.get(LOCK).attributes
+
+
+async def test_guessing_through_the_options_counts_too(
+    hass: HomeAssistant, with_code: MockConfigEntry, control: Control
+) -> None:
+    """Wrong current codes in the options count towards the same lockout as the locks'."""
+    for guess in ("111111", "222222", "333333"):
+        result = await _set_code(
+            hass, with_code, "", remove_unlock_code=True, current_unlock_code=guess
+        )
+    result = await _set_code(hass, with_code, "", remove_unlock_code=True, current_unlock_code=CODE)
+    assert result["errors"] == {"current_unlock_code": "unlock_code_locked_out"}
+    await _refused(hass, CODE, "unlock_code_locked_out")
 
 
 async def test_diagnostics_hold_no_trace_of_the_code(
