@@ -33,6 +33,7 @@ REQUIRED: dict[str, dict[str, Any]] = {
     },
     "emergency_escalation.yaml": {},
     "away_mode_recording.yaml": {"cameras": ["camera.living_room"]},
+    "call_for_help.yaml": {"bells": ["0123456789abcdef0123456789abcdef"]},
 }
 
 
@@ -58,10 +59,11 @@ def _walk(node: Any, path: str = "") -> list[tuple[str, Any]]:
     return found
 
 
-def test_the_four_blueprints_exist() -> None:
+def test_the_five_blueprints_exist() -> None:
     """The blueprints the README and the design promise."""
     assert NAMES == [
         "away_mode_recording.yaml",
+        "call_for_help.yaml",
         "doorbell_notification.yaml",
         "emergency_escalation.yaml",
         "instant_lock.yaml",
@@ -85,6 +87,7 @@ MIN_VERSIONS = {
     "away_mode_recording.yaml": "2025.4.0",  # variables scoped across the recording loop
     "doorbell_notification.yaml": "2025.4.0",  # variables shared between parallel steps
     "emergency_escalation.yaml": "2024.10.0",  # triggers:/conditions:/actions: keys
+    "call_for_help.yaml": "2024.10.0",  # triggers:/actions: keys, input sections
     "instant_lock.yaml": "2024.10.0",  # triggers:/conditions:/actions:, `trigger:` keys
 }
 

@@ -1251,7 +1251,7 @@ def test_no_stop_step_that_a_restart_can_orphan() -> None:
     assert not [step for step in steps(actions) if "stop" in step]
 
 
-# --- Calls for help through Assist ------------------------------------------------------
+# --- Calls for help through Assist (the call_for_help blueprint) -------------------------
 
 
 async def _assist(hass: HomeAssistant) -> None:
@@ -1271,6 +1271,18 @@ async def _say(hass: HomeAssistant, text: str, language: str) -> str:
     )
     assert result is not None
     return result["response"]["speech"]["plain"]["speech"]
+
+
+def _call_for_help(hass: HomeAssistant, *phones: Phone) -> dict[str, Any]:
+    return {
+        "blueprint": "call_for_help.yaml",
+        "id": "call_for_help",
+        "alias": "Call for help",
+        "input": {
+            "bells": [device_id_of(hass, EMERGENCY)],
+            "phones": [phone.device_id for phone in phones],
+        },
+    }
 
 
 @pytest.mark.parametrize(
@@ -1296,18 +1308,21 @@ async def test_call_for_help_through_assist_raises_alerts_and_escalates(
     clock: Clock,
 ) -> None:
     """Saying a call for help to Assist raises it on the bell (source voice, the words
-    heard), alerts at once, answers, and escalates when nobody says "I'm safe"."""
+    heard), answers once the bell has it, and the emergency automation alerts at once and
+    escalates when nobody says "I'm safe"."""
     await _assist(hass)
     await async_create_automations(
-        hass, {"blueprint": BLUEPRINT, "input": _inputs(media_dir, iphone)}
+        hass,
+        {"blueprint": BLUEPRINT, "input": _inputs(media_dir, iphone)},
+        _call_for_help(hass, iphone),
     )
     speech = await _say(hass, said, language)
     assert answer in speech
-
-    event = await wait_for_state(hass, EMERGENCY, "on")
+    # Assist answered only once the bell had raised it.
+    assert hass.states.get(EMERGENCY).state == "on"
     bell = await control.device("bell-1")
     assert bell["state"]["emergency_source"] == "voice"
-    assert event.attributes["source"] == "voice"
+    assert hass.states.get(EMERGENCY).attributes["source"] == "voice"
     assert hass.states.get(EMERGENCY_EVENT).attributes["keyword"] == said
 
     await until(lambda: iphone.calls)
@@ -1322,41 +1337,90 @@ async def test_call_for_help_through_assist_raises_alerts_and_escalates(
     await _log_clean(caplog)
 
 
-async def test_assist_calls_can_be_switched_off(
+@pytest.mark.parametrize(
+    "said",
+    [
+        "사람살려",
+        "사람 살려요",
+        "누가 좀 사람 살려 주세요",
+        "살려 주세요",
+        "도와 주세요",
+        "Help",
+        "help me please",
+        "please help me",
+        "call for help",
+    ],
+)
+async def test_everyday_ways_of_calling_for_help_are_heard(
+    said: str,
     hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    control: Control,
+) -> None:
+    """Speech-to-text spaces Korean as it likes, and people add words: all raise it."""
+    await _assist(hass)
+    await async_create_automations(hass, _call_for_help(hass))
+    speech = await _say(hass, said, "en" if said.isascii() else "ko")
+    assert "비상 상황을 알렸어요" in speech or "Emergency raised" in speech
+    assert (await control.device("bell-1"))["state"]["emergency"] is True
+
+
+async def test_a_call_for_help_during_an_emergency_changes_nothing_in_it(
+    hass: HomeAssistant,
+    caplog: pytest.LogCaptureFixture,
     init_integration: MockConfigEntry,
     control: Control,
     media_dir: Path,
     iphone: Phone,
+    contact_calls: list[ServiceCall],
+    control_centre: ControlCentre,
+    clock: Clock,
 ) -> None:
-    """With "Calls for help through Assist" off, Assist does not raise anything."""
+    """The bell was pressed; ten seconds later someone also shouts to Assist: the
+    emergency escalates on time, once, and a cancellation still stands everything down."""
     await _assist(hass)
     await async_create_automations(
         hass,
-        {"blueprint": BLUEPRINT, "input": _inputs(media_dir, iphone, voice_calls=False)},
+        {"blueprint": BLUEPRINT, "input": _inputs(media_dir, iphone)},
+        _call_for_help(hass, iphone),
     )
-    await _say(hass, "사람 살려", "ko")
-    await asyncio.sleep(0.3)
-    assert (await control.device("bell-1"))["state"]["emergency"] is False
-    assert iphone.calls == []
+    await control.post("/devices/bell-1/press")
+    await until(lambda: len(iphone.calls) == 2)  # the alert and its snapshot
+    await clock.advance(10)
+    assert "비상 상황을 알렸어요" in await _say(hass, "사람 살려", "ko")
+    assert len(iphone.calls) == 2  # no second first alert
+
+    await clock.advance(21)  # 31 s after the press
+    await until(lambda: contact_calls and control_centre.alerts)
+    assert len(control_centre.named("/alarm")) == 1
+    await _escalated(control, media_dir, iphone, 4)
+    await control.post("/devices/bell-1/press")  # cancelled at the bell
+    await until(lambda: len(control_centre.named("/stand-down")) == 1)
+    await until(lambda: contact_calls[-1].data["title"].startswith("⚠️ [비상 취소]"))
+    await _log_clean(caplog)
 
 
-async def test_assist_call_without_a_safehome_bell_says_so(
+async def test_a_call_for_help_that_cannot_reach_the_bell_says_so(
     hass: HomeAssistant,
+    caplog: pytest.LogCaptureFixture,
     init_integration: MockConfigEntry,
     control: Control,
-    media_dir: Path,
     iphone: Phone,
+    galaxy: Phone,
 ) -> None:
-    """Emergency entities of another integration only: Assist says to call 112."""
+    """The bell is offline: Assist does not pretend; it says to call 112, and the phones get
+    a critical alert that the call did not reach the bell (Android: the dialler link)."""
     await _assist(hass)
-    await async_create_automations(
-        hass,
-        {
-            "blueprint": BLUEPRINT,
-            "input": _inputs(media_dir, iphone, emergency_sensors=[], emergency_events=[]),
-        },
-    )
-    speech = await _say(hass, "help me", "en")
-    assert "Call 112" in speech
+    await async_create_automations(hass, _call_for_help(hass, iphone, galaxy))
+    await control.post("/devices/bell-1/online", {"online": False})
+    await wait_for_state(hass, EMERGENCY, "unavailable")
+    speech = await _say(hass, "사람 살려", "ko")
+    assert "112" in speech
+    assert "알렸어요" not in speech
+    await until(lambda: iphone.calls and galaxy.calls)
+    assert iphone.last["data"]["push"]["interruption-level"] == "critical"
+    assert galaxy.last["data"]["channel"] == "alarm_stream"
+    assert _action(iphone.last, "112 전화")["uri"] == "tel:112"
+    assert _action(galaxy.last, "112 전화")["uri"] == "deep-link://tel:112"
     assert (await control.device("bell-1"))["state"]["emergency"] is False
+    await _log_clean(caplog, "Error executing script", "offline")
