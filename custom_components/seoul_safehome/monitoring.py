@@ -2,14 +2,16 @@
 
 A report counts as delivered only on the receiver's ACK. Until then it stays in the
 stored queue with its sequence number and is sent again (the same number, a fresh
-timestamp) after a NAK, a DUH, a timeout or a connection error: at once, then with a
-growing pause (`BACKOFF_FIRST` doubling up to `BACKOFF_MAX`). After `ALERT_AFTER` seconds
-of failure a repair issue is raised, the phones get a critical alert for every report not
-delivered, and the link keeps trying every `SLOW_RETRY` seconds: a report is never
-dropped. Reports go out in the order they were raised; a link failure (no answer, NAK)
-stops a round at the first report, while a DUH (the receiver did not understand that one
-message) lets the reports after it through. Every `supervision` seconds without an ACK, a
-test report (RP) checks the link.
+timestamp) after a NAK, a timeout or a connection error: at once, then with a growing
+pause (`BACKOFF_FIRST` doubling up to `BACKOFF_MAX`). After `ALERT_AFTER` seconds of
+failure a repair issue is raised, the phones get a critical alert for every report not
+delivered, and the link keeps trying every `SLOW_RETRY` seconds. Reports go out in the
+order they were raised; a link failure (no answer, NAK) stops a round at the first
+report. A DUH (the receiver did not understand that one message) says the link works: the
+reports after it go through, and after `DUH_LIMIT` DUHs the report is dropped with a
+repair issue and a critical alert (the centre refuses it). Every `supervision` seconds
+without an ACK, a test report (RP) checks the link. An unexpected error (the queue cannot
+be stored) shows the link down and raises the repair; delivery carries on.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ import homeassistant.util.dt as dt_util
 from .const import CONF_SUPERVISION, DEFAULT_SUPERVISION, DOMAIN, LOGGER
 from .data import MonitoringConfigEntry
 from .monitoring_alert import (
+    async_alert_refused,
     async_alert_undelivered,
     async_clear_unreachable,
+    async_report_refused,
     async_report_unreachable,
     async_tell_delivered,
 )
@@ -52,6 +56,8 @@ ALERT_AFTER: Final = 120.0
 SLOW_RETRY: Final = 60.0
 # Seconds the report_alarm action waits for the first attempt's outcome.
 REPORT_WAIT: Final = 10.0
+# DUH answers to one report before it is dropped as refused by the centre.
+DUH_LIMIT: Final = 3
 
 
 def _error_kind(err: SiaError) -> str:
@@ -84,7 +90,12 @@ class MonitoringCentreLink:
         self._sender = sender
         self._listeners: list[CALLBACK_TYPE] = []
         self._wake = asyncio.Event()
+        # The actions waiting for a report's first outcome, by the report's identity.
         self._waiters: dict[int, asyncio.Future[bool]] = {}
+        # How many DUHs each pending report got (by identity).
+        self._duhs: dict[int, int] = {}
+        # An unexpected error broke the worker; the state must be stored again.
+        self._fault = False
         # The outcome of the last transmission (None: nothing sent yet).
         self._acked: bool | None = None
         # Pending reports whose last transmission was not acknowledged.
@@ -107,7 +118,7 @@ class MonitoringCentreLink:
         """Whether the last message was acknowledged and no report waits after a failure."""
         if self._acked is None:
             return None
-        return self._acked and not self._refused
+        return self._acked and not self._refused and not self._fault
 
     # --- listeners (the entities) ----------------------------------------------------
 
@@ -135,12 +146,16 @@ class MonitoringCentreLink:
         Return its sequence number and whether the receiver has acknowledged it. A report
         not acknowledged yet stays queued and is retried.
         """
-        report = await self.queue.async_add(event)
-        LOGGER.debug("%s: %s queued as #%04d", self.entry.title, event.code, report.seq)
+        report = self.queue.add(event)
         waiter: asyncio.Future[bool] = self.hass.loop.create_future()
-        self._waiters[report.seq] = waiter
-        self._wake.set()
-        self._async_notify()
+        self._waiters[id(report)] = waiter
+        try:
+            # Shielded: a cancelled action still stores the report it queued.
+            await asyncio.shield(self.queue.async_save())
+        finally:
+            self._wake.set()  # the worker sends it even if the action was cancelled
+            self._async_notify()
+        LOGGER.debug("%s: %s queued as #%04d", self.entry.title, event.code, report.seq)
         try:
             async with asyncio.timeout(REPORT_WAIT if wait is None else wait):
                 delivered = await asyncio.shield(waiter)
@@ -148,15 +163,15 @@ class MonitoringCentreLink:
             delivered = False
         return report.seq, delivered
 
-    def _resolve(self, seq: int, delivered: bool) -> None:
-        if (waiter := self._waiters.pop(seq, None)) is not None and not waiter.done():
+    def _resolve(self, key: int, delivered: bool) -> None:
+        if (waiter := self._waiters.pop(key, None)) is not None and not waiter.done():
             waiter.set_result(delivered)
 
     @callback
     def async_stop(self) -> None:
         """Answer every waiting action (the entry unloads; the reports stay stored)."""
-        for seq in list(self._waiters):
-            self._resolve(seq, False)
+        for key in list(self._waiters):
+            self._resolve(key, False)
 
     # --- the worker -------------------------------------------------------------------
 
@@ -165,24 +180,56 @@ class MonitoringCentreLink:
         loop = self.hass.loop
         self._next_test = loop.time()  # check the link at start (unless reports do it)
         while True:
-            self._wake.clear()
-            now = loop.time()
-            if (
-                self._test is None
-                and self.supervision
-                and now >= self._next_test
-                and not self.queue.pending
-            ):
-                self._test = await self.queue.async_take_sequence()
-            if self.queue.pending or self._test is not None:
-                if await self._async_round():
-                    continue
-                delay: float | None = await self._async_failed_round()
-            elif self.supervision:
-                delay = self._next_test - now
-            else:
-                delay = None
+            try:
+                delay = await self._async_step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                LOGGER.exception("%s: delivering the alarm reports failed", self.entry.title)
+                delay = await self._async_fault()
+            if delay is not None and delay <= 0:
+                continue
             await self._async_sleep(delay)
+
+    async def _async_step(self) -> float | None:
+        """Do one round of work; return the pause before the next (None: until woken)."""
+        self._wake.clear()
+        now = self.hass.loop.time()
+        if self._fault:
+            await self.queue.async_save()  # what could not be stored, stored now
+            self._fault = False
+            self._recovered()
+            self._async_notify()
+        if (
+            self._test is None
+            and self.supervision
+            and now >= self._next_test
+            # Reports the centre answered DUH to say nothing about the link: test it.
+            and all(id(report) in self._duhs for report in self.queue.pending)
+        ):
+            self._test = await self.queue.async_take_sequence()
+        if self.queue.pending or self._test is not None:
+            outcome = await self._async_round()
+            if outcome == "ok":
+                return 0.0
+            if outcome == "duh":
+                return BACKOFF_FIRST
+            return await self._async_failed_round()
+        if self.supervision:
+            return self._next_test - now
+        return None
+
+    async def _async_fault(self) -> float:
+        """Show the link down after an unexpected error, raise the repair; return the pause."""
+        self._fault = True
+        self.last_error = "internal_error"
+        if self._failing_since is None:
+            self._failing_since = self.hass.loop.time()
+        self._issue = True
+        async_report_unreachable(self.hass, self.entry)
+        self._async_notify()
+        self._failed_rounds += 1
+        return float(min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (self._failed_rounds - 1)))
 
     async def _async_sleep(self, delay: float | None) -> None:
         """Wait `delay` seconds (None: for ever), or until a report is queued."""
@@ -193,51 +240,102 @@ class MonitoringCentreLink:
             async with asyncio.timeout(max(0.0, delay)):
                 await self._wake.wait()
 
-    async def _async_round(self) -> bool:
-        """Send the pending reports in order, then a due test; True if all were ACKed."""
+    async def _async_round(self) -> str:
+        """Send the pending reports in order, then a due test.
+
+        Return "ok" if all were ACKed, "duh" if only DUHs held some back (the link
+        works), "failed" if the link failed.
+        """
         covered = list(self._waiters)
         delivered_late: list[QueuedReport] = []
-        ok = True
+        refused: list[QueuedReport] = []
+        failed = duh = False
         try:
             for report in self.queue.pending:
+                key = id(report)
                 error = await self._async_send(report.event, report.seq)
                 if error is None:
-                    await self.queue.async_acknowledged(report.seq)
-                    self._refused.discard(report.seq)
-                    self._resolve(report.seq, True)
+                    await self.queue.async_acknowledged(report)
+                    self._refused.discard(key)
+                    self._duhs.pop(key, None)
+                    self._resolve(key, True)
                     if report.alerted:
                         delivered_late.append(report)
                     self._async_notify()
                     continue
-                ok = False
-                self._refused.add(report.seq)
+                if isinstance(error, SiaDuhError):
+                    self._duhs[key] = self._duhs.get(key, 0) + 1
+                    if self._duhs[key] >= DUH_LIMIT:
+                        await self._async_reject(report)
+                        refused.append(report)
+                    else:
+                        duh = True
+                    continue
+                failed = True
+                self._refused.add(key)
                 self._async_notify()
-                if not isinstance(error, SiaDuhError):
-                    break  # the link fails: the next reports would too (and keep their order)
-            if ok and self._test is not None:
+                break  # the link fails: the next reports would too (and keep their order)
+            if not failed and self._test is not None:
                 if await self._async_send(SiaEvent(SUPERVISION_CODE), self._test) is None:
                     self._test = None
                     await self.queue.async_acknowledged()
                     self._async_notify()
                 else:
-                    ok = False
+                    failed = True
         finally:
-            for seq in covered:
-                self._resolve(seq, False)
+            for key in covered:
+                self._resolve(key, False)
+        if refused:
+            async_report_refused(self.hass, self.entry, refused)
+            self.entry.async_create_background_task(
+                self.hass,
+                async_alert_refused(self.hass, self.entry, refused),
+                f"{DOMAIN} monitoring centre refused {self.entry.title}",
+            )
         if delivered_late:
             self.entry.async_create_background_task(
                 self.hass,
                 async_tell_delivered(self.hass, self.entry, delivered_late),
                 f"{DOMAIN} monitoring centre delivered {self.entry.title}",
             )
-        if ok:
-            self._recovered()
-        return ok
+        if failed:
+            return "failed"
+        self._recovered()
+        return "duh" if duh else "ok"
+
+    async def _async_reject(self, report: QueuedReport) -> None:
+        """Drop a report the centre keeps answering DUH to (it will never process it)."""
+        LOGGER.error(
+            "%s: the monitoring centre refused %s #%04d %d times (DUH); it is dropped",
+            self.entry.title,
+            report.code,
+            report.seq,
+            DUH_LIMIT,
+        )
+        key = id(report)
+        self._duhs.pop(key, None)
+        self._refused.discard(key)
+        self._resolve(key, False)
+        await self.queue.async_rejected(report)
+        self._async_notify()
 
     async def _async_send(self, event: SiaEvent, seq: int) -> SiaError | None:
         """Transmit one message; return the error if the receiver did not ACK it."""
         try:
             await self._sender.send(event, seq)
+        except SiaDuhError as err:
+            # The receiver answered: the link works, only this message was not understood.
+            LOGGER.warning(
+                "%s: the monitoring centre could not process %s #%04d (%s)",
+                self.entry.title,
+                event.code,
+                seq,
+                err,
+            )
+            self._acked = True
+            self.last_error = _error_kind(err)
+            self._async_notify()
+            return err
         except SiaError as err:
             self._acked = False
             self.last_error = _error_kind(err)
@@ -270,9 +368,7 @@ class MonitoringCentreLink:
         overdue = [
             report
             for report in self.queue.pending
-            if report.seq in self._refused
-            and not report.alerted
-            and (now - report.queued).total_seconds() >= ALERT_AFTER
+            if not report.alerted and (now - report.queued).total_seconds() >= ALERT_AFTER
         ]
         if overdue or failing_for >= ALERT_AFTER:
             if not self._issue:

@@ -23,6 +23,8 @@ from .const import CONF_PHONES, DOMAIN, ISSUE_CENTRE_UNREACHABLE, LOGGER
 from .data import MonitoringConfigEntry
 from .monitoring_queue import QueuedReport
 
+# The repair issue of a report the centre refused to process (DUH after DUH).
+ISSUE_CENTRE_REFUSED = "monitoring_centre_refused"
 MOBILE_APP = "mobile_app"
 NOTIFY = "notify"
 # What makes the alert critical (as in the emergency blueprint): an iOS critical alert at
@@ -48,8 +50,33 @@ def issue_id(entry: MonitoringConfigEntry) -> str:
     return f"{ISSUE_CENTRE_UNREACHABLE}_{entry.entry_id}"
 
 
+def refused_issue_id(entry: MonitoringConfigEntry) -> str:
+    """Return the id of an entry's "the centre refused a report" repair issue."""
+    return f"{ISSUE_CENTRE_REFUSED}_{entry.entry_id}"
+
+
 def _placeholders(entry: MonitoringConfigEntry) -> dict[str, str]:
     return {"name": entry.title, "host": str(entry.data[CONF_HOST])}
+
+
+def _listed(reports: Iterable[QueuedReport]) -> str:
+    return ", ".join(f"{r.code} (#{r.seq:04d})" for r in reports)
+
+
+@callback
+def async_report_refused(
+    hass: HomeAssistant, entry: MonitoringConfigEntry, reports: Iterable[QueuedReport]
+) -> None:
+    """Open the repair issue: the centre refused to process these reports (dropped)."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        refused_issue_id(entry),
+        is_fixable=False,
+        severity=ir.IssueSeverity.CRITICAL,
+        translation_key=ISSUE_CENTRE_REFUSED,
+        translation_placeholders=_placeholders(entry) | {"reports": _listed(reports)},
+    )
 
 
 @callback
@@ -86,14 +113,14 @@ def _phone_target(hass: HomeAssistant, device_id: str) -> tuple[str, bool] | Non
 
 
 async def _async_texts(
-    hass: HomeAssistant, key: str, placeholders: dict[str, str]
+    hass: HomeAssistant, key: str, placeholders: dict[str, str], issue: str
 ) -> tuple[str, str]:
     """Return the notification's title and message in Home Assistant's language."""
     language = hass.config.language
     exceptions = await async_get_translations(hass, language, "exceptions", [DOMAIN])
     issues = await async_get_translations(hass, language, "issues", [DOMAIN])
     base = f"component.{DOMAIN}"
-    title = issues.get(f"{base}.issues.{ISSUE_CENTRE_UNREACHABLE}.title", "")
+    title = issues.get(f"{base}.issues.{issue}.title", "")
     message = exceptions.get(f"{base}.exceptions.{key}.message", key)
     return title.format(**placeholders), message.format(**placeholders)
 
@@ -104,13 +131,11 @@ async def _async_notify_phones(
     key: str,
     reports: Iterable[QueuedReport],
     critical: bool,
+    issue: str = ISSUE_CENTRE_UNREACHABLE,
 ) -> None:
     """Send one notification about `reports` to every phone, each on its own."""
-    reports = list(reports)
-    placeholders = _placeholders(entry) | {
-        "reports": ", ".join(f"{r.code} (#{r.seq:04d})" for r in reports),
-    }
-    title, message = await _async_texts(hass, key, placeholders)
+    placeholders = _placeholders(entry) | {"reports": _listed(reports)}
+    title, message = await _async_texts(hass, key, placeholders, issue)
     common = {"tag": f"{DOMAIN}_{issue_id(entry)}", "group": f"{DOMAIN}_monitoring_centre"}
     for device_id in entry.options.get(CONF_PHONES, []):
         if (target := _phone_target(hass, device_id)) is None:
@@ -146,3 +171,12 @@ async def async_tell_delivered(
 ) -> None:
     """Tell the phones (quietly, replacing the alert) that the centre has the reports now."""
     await _async_notify_phones(hass, entry, "centre_reports_delivered", reports, False)
+
+
+async def async_alert_refused(
+    hass: HomeAssistant, entry: MonitoringConfigEntry, reports: Iterable[QueuedReport]
+) -> None:
+    """Alert the phones (critically): the centre refused these reports; they are dropped."""
+    await _async_notify_phones(
+        hass, entry, "centre_reports_refused", reports, True, ISSUE_CENTRE_REFUSED
+    )

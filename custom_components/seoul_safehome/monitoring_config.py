@@ -7,6 +7,7 @@ import re
 from typing import Any, Final
 
 from homeassistant.const import CONF_HOST, CONF_PORT
+import homeassistant.util.dt as dt_util
 
 from .const import CONF_ACCOUNT, CONF_KEY, CONF_LINE, CONF_PROTOCOL, CONF_RECEIVER
 from .sia import (
@@ -57,7 +58,15 @@ def build_sender(data: Mapping[str, Any], timeout: float) -> SiaSender:
         line=int(data[CONF_LINE]),
         key=bytes.fromhex(key) if key else None,
     )
-    return SiaSender(data[CONF_HOST], int(data[CONF_PORT]), data[CONF_PROTOCOL], link, timeout)
+    return SiaSender(
+        data[CONF_HOST],
+        int(data[CONF_PORT]),
+        data[CONF_PROTOCOL],
+        link,
+        timeout,
+        # A receiver may stamp its ACKs with the local time (pysiaalarm does).
+        zone=dt_util.get_default_time_zone(),
+    )
 
 
 async def async_test_link(data: Mapping[str, Any], seq: int = SEQUENCE_MIN) -> str | None:

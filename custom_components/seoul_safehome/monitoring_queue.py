@@ -156,7 +156,8 @@ class ReportQueue:
         """Delete the storage file (the entry is removed)."""
         await self._store.async_remove()
 
-    async def _async_save(self) -> None:
+    async def async_save(self) -> None:
+        """Write the whole state to storage."""
         state = self._state
         last = state.last_report
         await self._store.async_save(
@@ -181,35 +182,53 @@ class ReportQueue:
         self._state.next_seq = next_sequence(seq)
         return seq
 
-    async def async_add(self, event: SiaEvent) -> QueuedReport:
-        """Queue an alarm report under the next sequence number; stored before returning."""
+    def add(self, event: SiaEvent) -> QueuedReport:
+        """Queue an alarm report under the next sequence number (not stored yet)."""
         now = dt_util.utcnow()
         report = QueuedReport(self._take_sequence(), event.code, event.zone, event.text, now)
         self._state.pending.append(report)
         self._state.last_report = LastReport(report.seq, report.code, report.zone, now)
-        await self._async_save()
         return report
+
+    async def async_add(self, event: SiaEvent) -> QueuedReport:
+        """Queue an alarm report under the next sequence number; stored before returning."""
+        report = self.add(event)
+        await self.async_save()
+        return report
+
+    def _drop(self, report: QueuedReport) -> None:
+        """Remove exactly this report (another may share its number after a wrap)."""
+        self._state.pending = [r for r in self._state.pending if r is not report]
 
     async def async_take_sequence(self) -> int:
         """Return a sequence number for a supervision test (stored as used)."""
         seq = self._take_sequence()
-        await self._async_save()
+        await self.async_save()
         return seq
 
-    async def async_acknowledged(self, seq: int | None = None) -> None:
-        """Record an ACK: of the pending report `seq` (removed), or of a test (None)."""
+    async def async_acknowledged(self, report: QueuedReport | None = None) -> None:
+        """Record an ACK: of the pending `report` (removed), or of a test (None)."""
         now = dt_util.utcnow()
         self._state.last_ack = now
-        if seq is not None:
-            self._state.pending = [r for r in self._state.pending if r.seq != seq]
-            if (last := self._state.last_report) is not None and last.seq == seq:
+        if report is not None:
+            self._drop(report)
+            last = self._state.last_report
+            if last is not None and (last.seq, last.code, last.queued) == (
+                report.seq,
+                report.code,
+                report.queued,
+            ):
                 last.delivered = now
-        await self._async_save()
+        await self.async_save()
+
+    async def async_rejected(self, report: QueuedReport) -> None:
+        """Drop a report the receiver keeps refusing to process (DUH): it never will."""
+        self._drop(report)
+        await self.async_save()
 
     async def async_mark_alerted(self, reports: list[QueuedReport]) -> None:
         """Remember that the phones were told these reports are not delivered."""
-        seqs = {report.seq for report in reports}
         for report in self._state.pending:
-            if report.seq in seqs:
+            if any(report is told for told in reports):
                 report.alerted = True
-        await self._async_save()
+        await self.async_save()

@@ -29,7 +29,7 @@ from .const import DOMAIN
 from .data import MonitoringConfigEntry, SafeHomeConfigEntry, is_monitoring_entry
 from .entity import device_identifier
 from .report_text import carriable_text
-from .sia import SiaEvent
+from .sia import KNOWN_CODES, SiaEvent
 
 SERVICE_TRIGGER_EMERGENCY = "trigger_emergency"
 SERVICE_CANCEL_EMERGENCY = "cancel_emergency"
@@ -153,13 +153,21 @@ def _event(code: str, zone: int, text: str | None) -> SiaEvent:
     """
     code = code.strip().upper()
     try:
-        return SiaEvent(code, zone, carriable_text(text))
+        event = SiaEvent(code, zone, carriable_text(text))
     except ValueError:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="invalid_sia_code",
             translation_placeholders={"code": code},
         ) from None
+    if code not in KNOWN_CODES:
+        # A receiver answers DUH to a code it does not know: refused here, readably.
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_sia_code",
+            translation_placeholders={"code": code},
+        )
+    return event
 
 
 async def _async_report_alarm(call: ServiceCall) -> ServiceResponse:

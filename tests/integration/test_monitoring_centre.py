@@ -11,6 +11,7 @@ are faked (a mobile_app device and its notify action). Retry pauses are shortene
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 import json
 import logging
@@ -48,7 +49,8 @@ from custom_components.seoul_safehome.const import (
     DOMAIN,
     ENTRY_TYPE_MONITORING,
 )
-from custom_components.seoul_safehome.monitoring_queue import storage_key
+from custom_components.seoul_safehome.monitoring_queue import ReportQueue, storage_key
+from custom_components.seoul_safehome.sia import SiaEvent
 from tests.blueprints.common import Phone
 from tests.integration.common import until
 from tests.integration.test_config_flow import assert_readable
@@ -507,18 +509,140 @@ async def test_refused_report_raises_repair_and_critical_alert(
     assert iphone.last["data"]["tag"] == alert["data"]["tag"]
 
 
-async def test_a_code_the_centre_does_not_know_holds_back_no_other_report(
+async def test_a_code_the_centre_does_not_know_is_refused_and_holds_back_nothing(
+    hass: HomeAssistant, centre: ControlCentre, hass_storage: dict[str, Any]
+) -> None:
+    """DUH is about one message: tried a few times, then dropped with a critical alert.
+
+    The action only takes codes the standard knows; a report stored by an earlier
+    version with a code the centre does not know ("AC") must not hold back the others,
+    keep the link "off" or stop the supervision tests.
+    """
+    phone = add_phone(hass, "Galaxy S24", "samsung")
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=f"{ACCOUNT} @ {HOST}:{centre.port}",
+        data=link_data(centre.port),
+        options={CONF_SUPERVISION: 1, CONF_PHONES: [phone.device_id]},
+    )
+    entry.add_to_hass(hass)
+    queued = "2026-01-01T00:00:00+00:00"
+    hass_storage[storage_key(entry.entry_id)] = {
+        "version": 1,
+        "key": storage_key(entry.entry_id),
+        "data": {
+            "next_seq": 3,
+            "pending": [{"seq": 2, "code": "AC", "zone": 0, "text": None, "queued": queued}],
+            "last_ack": None,
+            "last_report": None,
+        },
+    }
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await report_alarm(hass, entry, "AC")
+    assert err.value.translation_key == "unknown_sia_code"
+    assert await report_alarm(hass, entry, "PA") == {"seq": 3, "delivered": True}
+    await until(lambda: state(hass, QUEUED) == "0", timeout=10)
+    assert [r.reply for r in alarms(centre, "AC")] == ["DUH"] * 3
+    assert state(hass, LINK) == "on"
+    issue_id = f"monitoring_centre_refused_{entry.entry_id}"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.severity is ir.IssueSeverity.CRITICAL
+    await until(lambda: phone.calls)
+    (alert,) = phone.calls
+    assert "AC (#0002)" in alert.data["message"]
+    assert "refused" in alert.data["message"]
+    assert alert.data["data"]["channel"] == "alarm_stream"
+    # Dropped: never sent again.
+    await until(lambda: len(alarms(centre, "RP")) >= 2, timeout=4)
+    assert len(alarms(centre, "AC")) == 3
+
+
+async def test_an_acknowledgement_removes_only_its_own_report(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """After the numbers wrap, two queued reports can share one: the ACK'd one goes."""
+    queue = ReportQueue(hass, "wrapped")
+    first = await queue.async_add(SiaEvent("BA"))
+    queue._state.next_seq = first.seq  # the counter came round (9999 reports later)
+    second = await queue.async_add(SiaEvent("PA"))
+    assert first.seq == second.seq
+    await queue.async_acknowledged(second)
+    assert [r.code for r in queue.pending] == ["BA"]
+
+
+async def test_every_overdue_report_is_alerted(hass: HomeAssistant, centre: ControlCentre) -> None:
+    """The link is down: a PA queued behind a BA gets its critical alert too."""
+    phone = add_phone(hass, "Galaxy S24", "samsung")
+    entry = await add_link(hass, centre.port, options={CONF_PHONES: [phone.device_id]})
+    await centre.go_down()
+    await report_alarm(hass, entry, "BA")
+    await report_alarm(hass, entry, "PA")
+    alerted = lambda: " ".join(call.data["message"] for call in phone.calls)  # noqa: E731
+    await until(lambda: "BA (#0002)" in alerted() and "PA (#0003)" in alerted(), timeout=10)
+    await asyncio.sleep(1)
+    assert alerted().count("PA (#0003)") == 1  # once per report
+    assert alerted().count("BA (#0002)") == 1
+
+
+async def test_a_failing_store_does_not_end_delivery(
+    hass: HomeAssistant, centre: ControlCentre, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The queue cannot be saved once: logged, the link shows it, and delivery goes on."""
+    entry = await add_link(hass, centre.port)
+    store = entry.runtime_data.link.queue._store
+    save = store.async_save
+    calls = 0
+
+    async def flaky_save(data: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # the first ACK's record
+            raise OSError("disk full")
+        await save(data)
+
+    links: list[str] = []
+    hass.bus.async_listen(
+        "state_changed",
+        lambda event: links.append(event.data["new_state"].state)
+        if event.data["entity_id"] == LINK
+        else None,
+    )
+    store.async_save = flaky_save  # type: ignore[method-assign]
+    await report_alarm(hass, entry, "PA")
+    await until(lambda: "off" in links, timeout=4)
+    assert "disk full" in caplog.text
+    assert (await report_alarm(hass, entry, "QA"))["delivered"] is True
+    await until(lambda: state(hass, LINK) == "on" and state(hass, QUEUED) == "0")
+    assert [r.code for r in centre.reports] == ["PA", "QA"]
+
+
+async def test_a_report_whose_caller_gives_up_is_still_sent(
     hass: HomeAssistant, centre: ControlCentre
 ) -> None:
-    """DUH is about one message: it is retried, while the reports after it go through."""
+    """The action is cancelled while the queue is being saved: the report still goes."""
     entry = await add_link(hass, centre.port)
-    assert await report_alarm(hass, entry, "AC") == {"seq": 2, "delivered": False}
-    assert centre.reports[0].reply == "DUH"
-    assert await report_alarm(hass, entry, "PA") == {"seq": 3, "delivered": True}
-    assert state(hass, QUEUED) == "1"
-    assert state(hass, LINK) == "off"  # a report is overdue
-    tries = len(alarms(centre, "AC"))
-    await until(lambda: len(alarms(centre, "AC")) > tries)
+    store = entry.runtime_data.link.queue._store
+    save = store.async_save
+    saving = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow_save(data: Any) -> None:
+        if not release.is_set():
+            saving.set()
+            await release.wait()
+        await save(data)
+
+    store.async_save = slow_save  # type: ignore[method-assign]
+    call = hass.async_create_task(report_alarm(hass, entry, "PA"))
+    await saving.wait()
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    release.set()
+    await until(lambda: alarms(centre, "PA"), timeout=4)
+    await until(lambda: state(hass, QUEUED) == "0")
 
 
 async def test_silent_link_raises_repair_without_alarm_alerts(

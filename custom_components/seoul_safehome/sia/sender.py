@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 import logging
 from typing import Literal
 
@@ -34,12 +34,37 @@ _LOGGER = logging.getLogger(__name__)
 
 Protocol = Literal["tcp", "udp"]
 _BARE_REPLIES = (b'"NAK"', b'"DUH"')
+# How far (seconds) an encrypted ACK's time may be from the message's: a lenient window
+# against a replayed recording, wide enough for a receiver's drifting clock.
+ACK_WINDOW = 600.0
 
 
-def _settle(reply: SiaReply, seq: int) -> SiaReply | None:
+def _fresh(stamp: datetime, sent: datetime, window: float, zone: tzinfo | None) -> bool:
+    """Whether an ACK's time is within `window` of the send time.
+
+    DC-09 stamps in UTC; pysiaalarm stamps in its account's time zone, so the send time's
+    wall clock in `zone` (the home's, where the centre usually is) is accepted too.
+    """
+    wall_clocks = [sent.astimezone(UTC)]
+    if zone is not None:
+        wall_clocks.append(sent.astimezone(zone).replace(tzinfo=UTC))
+    return any(abs((stamp - clock).total_seconds()) <= window for clock in wall_clocks)
+
+
+def _settle(
+    reply: SiaReply, seq: int, sent: datetime, window: float, zone: tzinfo | None
+) -> SiaReply | None:
     """Return the ACK for `seq`, raise for a NAK/DUH for it, None for another message's."""
     if reply.seq is not None and reply.seq != seq:
         return None  # a late answer to an earlier message: keep waiting
+    if (
+        reply.kind == "ACK"
+        and reply.encrypted
+        and reply.timestamp is not None
+        and not _fresh(reply.timestamp, sent, window, zone)
+    ):
+        _LOGGER.debug("Skipped an encrypted ACK for seq %04d stamped %s", seq, reply.timestamp)
+        return None  # a replayed (recorded) ACK: not this message's
     if reply.kind == "NAK":
         raise SiaNakError("the receiver refused the message (NAK)", reply.timestamp)
     if reply.kind == "DUH":
@@ -69,6 +94,9 @@ class SiaSender:
     protocol: Protocol
     link: SiaLink
     timeout: float = 10.0
+    # The time zone whose wall clock a receiver may stamp its ACKs with (see `_fresh`).
+    zone: tzinfo | None = None
+    ack_window: float = ACK_WINDOW
 
     def __post_init__(self) -> None:
         """Validate the protocol and timeout."""
@@ -83,13 +111,15 @@ class SiaSender:
         Raises SiaNakError, SiaDuhError, SiaTimeoutError (no answer within `timeout`,
         which bounds the whole attempt), SiaConnectionError or SiaProtocolError (an answer
         that is not DC-09, or an ACK that does not decrypt with the key): all SiaError.
-        `when` (timezone-aware) defaults to now.
+        `when` (timezone-aware) defaults to now. An encrypted ACK stamped more than
+        `ack_window` seconds from `when` is not taken for this message's (a replay).
         """
-        frame = build_frame(self.link, event, seq, when or datetime.now(UTC))
+        sent = when or datetime.now(UTC)
+        frame = build_frame(self.link, event, seq, sent)
         attempt = self._tcp if self.protocol == "tcp" else self._udp
         try:
             async with asyncio.timeout(self.timeout):
-                reply = await attempt(frame, seq)
+                reply = await attempt(frame, seq, sent)
         except TimeoutError as err:
             raise SiaTimeoutError(f"no answer within {self.timeout:g} s") from err
         except SiaError:
@@ -99,7 +129,10 @@ class SiaSender:
         _LOGGER.debug("Report %s seq %04d acknowledged by %s", event.code, seq, self.host)
         return reply
 
-    async def _tcp(self, frame: bytes, seq: int) -> SiaReply:
+    def _settle(self, data: bytes, seq: int, sent: datetime) -> SiaReply | None:
+        return _settle(parse_reply(data, self.link), seq, sent, self.ack_window, self.zone)
+
+    async def _tcp(self, frame: bytes, seq: int, sent: datetime) -> SiaReply:
         reader, writer = await asyncio.open_connection(self.host, self.port)
         try:
             writer.write(frame)
@@ -115,7 +148,7 @@ class SiaSender:
                         end = len(buffer)
                     line, buffer = buffer[: end + 1], buffer[end + 1 :]
                     if line.strip(b"\r\n"):
-                        settled = _settle(parse_reply(line, self.link), seq)
+                        settled = self._settle(line, seq, sent)
                         if settled is not None:
                             return settled
                 if len(buffer) > REPLY_MAX:
@@ -125,7 +158,7 @@ class SiaSender:
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
 
-    async def _udp(self, frame: bytes, seq: int) -> SiaReply:
+    async def _udp(self, frame: bytes, seq: int, sent: datetime) -> SiaReply:
         loop = asyncio.get_running_loop()
         transport, datagrams = await loop.create_datagram_endpoint(
             _Datagrams, remote_addr=(self.host, self.port)
@@ -136,7 +169,7 @@ class SiaSender:
                 item = await datagrams.queue.get()
                 if isinstance(item, Exception):
                     raise SiaConnectionError(f"receiver unreachable: {item}") from item
-                settled = _settle(parse_reply(item, self.link), seq)
+                settled = self._settle(item, seq, sent)
                 if settled is not None:
                     return settled
         finally:
