@@ -1424,3 +1424,42 @@ async def test_a_call_for_help_that_cannot_reach_the_bell_says_so(
     assert _action(galaxy.last, "112 전화")["uri"] == "deep-link://tel:112"
     assert (await control.device("bell-1"))["state"]["emergency"] is False
     await _log_clean(caplog, "Error executing script", "offline")
+
+
+async def test_an_automation_made_in_the_ui_escalates_and_stands_down(
+    hass: HomeAssistant,
+    caplog: pytest.LogCaptureFixture,
+    init_integration: MockConfigEntry,
+    control: Control,
+    media_dir: Path,
+    iphone: Phone,
+    contact_calls: list[ServiceCall],
+    control_centre: ControlCentre,
+    clock: Clock,
+) -> None:
+    """The automation editor gives an automation a numeric id (here 1796050346632), which
+    templates turn into a number: the escalation still comes, once, and "I'm safe" still
+    stands it down."""
+    await async_create_automations(
+        hass,
+        {
+            "blueprint": BLUEPRINT,
+            "id": "1796050346632",
+            "alias": "Emergency",
+            "input": _inputs(media_dir, iphone),
+        },
+    )
+    await control.post("/devices/bell-1/press")
+    await until(lambda: len(iphone.calls) == 2)  # the alert and its snapshot
+    safe = _action(iphone.notifications[0], "괜찮아요")["action"]
+    assert safe.endswith(":1796050346632")
+
+    await clock.advance(31)
+    await until(lambda: contact_calls and control_centre.alerts)
+    await wait_for_commands(control, lambda log: commands_named(log, "siren_on", "bell-1"))
+    assert len(control_centre.named("/alarm")) == 1
+
+    _tap(hass, safe)
+    await wait_for_state(hass, EMERGENCY, "off")
+    await until(lambda: len(control_centre.named("/stand-down")) == 1)
+    await _log_clean(caplog)

@@ -1,4 +1,4 @@
-"""Fixtures for the browser test: the emulator and Home Assistant as processes, Chromium.
+"""Fixtures for the browser tests: the emulators and Home Assistant as processes, Chromium.
 
 Everything listens on 127.0.0.1 and the browser is kept there: requests to any other host
 are answered locally (the integration's brand images, as Home Assistant 2026.3+ serves
@@ -184,6 +184,17 @@ class HomeAssistant:
         resp.raise_for_status()
         return resp.json()
 
+    def template(self, template: str) -> str:
+        """Render a template with the REST API (`POST /api/template`)."""
+        resp = requests.post(
+            f"{self.url}/api/template",
+            json={"template": template},
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=10,
+        )
+        resp.raise_for_status()
+        return resp.text
+
     def state(self, entity_id: str) -> dict[str, Any]:
         """Return an entity's state object."""
         return self.api(f"states/{entity_id}")
@@ -231,8 +242,7 @@ def screenshots(tmp_path: Path) -> Screenshots:
     return Screenshots(tmp_path / "screenshots")
 
 
-@pytest.fixture
-def hub_emulator(socket_enabled: None, tmp_path: Path) -> Iterator[Emulator]:
+def _run_hub(tmp_path: Path, *extra: str) -> Iterator[Emulator]:
     """Run `python -m safehome_emulator --control` on free ports (a process, as in develop).
 
     No fixed pairing code: as for a user, each press of the pairing button makes a new one.
@@ -255,6 +265,7 @@ def hub_emulator(socket_enabled: None, tmp_path: Path) -> Iterator[Emulator]:
             "--control-port",
             "0",
             "--no-zeroconf",
+            *extra,
         ],
         tmp_path / "emulator.log",
     )
@@ -271,6 +282,78 @@ def hub_emulator(socket_enabled: None, tmp_path: Path) -> Iterator[Emulator]:
 
         emulator.url, emulator.control_url = wait_until(listening, 30, "the emulator to listen")
         yield emulator
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def hub_emulator(socket_enabled: None, tmp_path: Path) -> Iterator[Emulator]:
+    """The hub emulator with the Seoul kit, as `scripts/develop` runs it."""
+    yield from _run_hub(tmp_path)
+
+
+@pytest.fixture
+def district_hub_emulator(socket_enabled: None, tmp_path: Path) -> Iterator[Emulator]:
+    """The hub emulator with the district options too (`--district-kit`, API 2.1)."""
+    yield from _run_hub(tmp_path, "--district-kit")
+
+
+@dataclass
+class ControlCentre:
+    """The control-centre emulator process: a SIA DC-09 receiver and its web page."""
+
+    process: Process
+    account: str
+    port: int = 0  # the receiver (TCP and UDP), what a user types in Home Assistant
+    page_url: str = ""  # its page, http://127.0.0.1:PORT/
+
+    def reports(self) -> list[dict[str, Any]]:
+        """Return every report the centre received, oldest first (`GET /reports`)."""
+        resp = requests.get(f"{self.page_url}reports", timeout=5)
+        resp.raise_for_status()
+        return list(resp.json()["reports"])
+
+
+@pytest.fixture
+def control_centre(socket_enabled: None, tmp_path: Path) -> Iterator[ControlCentre]:
+    """Run `python -m control_centre_emulator` as `scripts/develop` does, on free ports.
+
+    Account 1234, TCP and UDP, unencrypted (develop's default); the receiver's port and
+    the page's address are read from its banner.
+    """
+    account = "1234"
+    process = Process(
+        "the control centre",
+        [
+            sys.executable,
+            "-m",
+            "control_centre_emulator",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--protocol",
+            "both",
+            "--account",
+            account,
+            "--page-port",
+            "0",
+        ],
+        tmp_path / "control-centre.log",
+    )
+    process.start()
+    centre = ControlCentre(process, account)
+    try:
+
+        def listening() -> tuple[int, str] | None:
+            process.check_running()
+            log = process.tail()
+            receiver = re.search(r"SIA DC-09 receiver on 127\.0\.0\.1:(\d+)", log)
+            page = re.search(r"Control-centre page: (http://127\.0\.0\.1:\d+/)", log)
+            return (int(receiver.group(1)), page.group(1)) if receiver and page else None
+
+        centre.port, centre.page_url = wait_until(listening, 30, "the control centre to listen")
+        yield centre
     finally:
         process.stop()
 
