@@ -109,7 +109,7 @@ class WireTap(_Relay):
         )
 
 
-def _self_signed(common_name: str) -> tuple[bytes, bytes]:
+def self_signed(common_name: str) -> tuple[bytes, bytes]:
     """Return (certificate PEM, key PEM) of a fresh self-signed certificate."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
@@ -146,7 +146,7 @@ class ManInTheMiddle(_Relay):
         super().__init__(target_port)
         self.plaintext = bytearray()
         self.downstream = bytearray()
-        cert, key = _self_signed(common_name)
+        cert, key = self_signed(common_name)
         with tempfile.TemporaryDirectory() as folder:
             cert_file, key_file = Path(folder, "cert.pem"), Path(folder, "key.pem")
             cert_file.write_bytes(cert)

@@ -89,31 +89,31 @@ def _pairing_issue_id(kind: str, entry: SafeHomeConfigEntry) -> str:
 
 
 @callback
-def async_report_secure_link_required(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> None:
-    """Tell the user that a hub paired over the old plain-HTTP link must be paired again."""
+def _async_report_pairing_issue(
+    hass: HomeAssistant, entry: SafeHomeConfigEntry, kind: str, severity: ir.IssueSeverity
+) -> None:
+    """Open a pairing issue (it names the hub; the reauth flow is its fix)."""
     ir.async_create_issue(
         hass,
         DOMAIN,
-        _pairing_issue_id(ISSUE_SECURE_LINK, entry),
+        _pairing_issue_id(kind, entry),
         is_fixable=False,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key=ISSUE_SECURE_LINK,
+        severity=severity,
+        translation_key=kind,
         translation_placeholders={"name": entry.title},
     )
 
 
 @callback
+def async_report_secure_link_required(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> None:
+    """Tell the user that a hub paired over the old plain-HTTP link must be paired again."""
+    _async_report_pairing_issue(hass, entry, ISSUE_SECURE_LINK, ir.IssueSeverity.ERROR)
+
+
+@callback
 def async_report_identity_changed(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> None:
     """Tell the user that the hub's certificate is not the one paired with."""
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        _pairing_issue_id(ISSUE_IDENTITY_CHANGED, entry),
-        is_fixable=False,
-        severity=ir.IssueSeverity.CRITICAL,
-        translation_key=ISSUE_IDENTITY_CHANGED,
-        translation_placeholders={"name": entry.title},
-    )
+    _async_report_pairing_issue(hass, entry, ISSUE_IDENTITY_CHANGED, ir.IssueSeverity.CRITICAL)
 
 
 @callback

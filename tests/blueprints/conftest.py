@@ -9,7 +9,7 @@ it was asked to send.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 import time
 from typing import Any
@@ -23,6 +23,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from control_centre_emulator import ControlCentre
 from tests.blueprints.common import Clock, Phone
 from tests.integration.common import until
 from tests.integration.conftest import (  # noqa: F401 (fixtures used by these tests)
@@ -32,6 +33,7 @@ from tests.integration.conftest import (  # noqa: F401 (fixtures used by these t
     token,
 )
 from tests.integration.loopback import serve_home_assistant
+from tests.integration.test_monitoring_centre import ACCOUNT
 
 
 @pytest.fixture
@@ -118,3 +120,10 @@ async def served(
     """Home Assistant's web server listens on loopback: recordings read the cameras' live
     relay there, as in a running Home Assistant."""
     await serve_home_assistant(hass, aiohttp_client)
+
+
+@pytest.fixture
+async def centre(socket_enabled: None) -> AsyncIterator[ControlCentre]:
+    """The district's control centre (account 12AB, unencrypted): a pysiaalarm receiver."""
+    async with ControlCentre(ACCOUNT, page_port=None) as running:
+        yield running

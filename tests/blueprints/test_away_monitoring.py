@@ -3,11 +3,9 @@ also reported to the control centre (SIA DC-09), received by a real pysiaalarm r
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from homeassistant.core import HomeAssistant
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from control_centre_emulator import ControlCentre
@@ -23,13 +21,6 @@ from tests.blueprints.test_away_mode_recording import (
 from tests.conftest import Control
 from tests.integration.common import until
 from tests.integration.test_monitoring_centre import ACCOUNT, add_link
-
-
-@pytest.fixture
-async def centre(socket_enabled: None) -> AsyncIterator[ControlCentre]:
-    """The district's control centre (account 12AB), unencrypted."""
-    async with ControlCentre(ACCOUNT, page_port=None) as running:
-        yield running
 
 
 async def test_a_break_in_while_away_is_reported_to_the_centre(

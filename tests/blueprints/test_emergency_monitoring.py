@@ -5,11 +5,9 @@ nothing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from homeassistant.core import HomeAssistant, ServiceCall
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from control_centre_emulator import ControlCentre
@@ -18,13 +16,6 @@ from tests.blueprints.test_emergency_escalation import BLUEPRINT, _escalated, _i
 from tests.conftest import Control
 from tests.integration.common import until, wait_for_state
 from tests.integration.test_monitoring_centre import ACCOUNT, add_link
-
-
-@pytest.fixture
-async def centre(socket_enabled: None) -> AsyncIterator[ControlCentre]:
-    """The district's control centre (account 12AB), unencrypted."""
-    async with ControlCentre(ACCOUNT, page_port=None) as running:
-        yield running
 
 
 async def test_escalation_and_stand_down_are_reported_to_the_centre(
