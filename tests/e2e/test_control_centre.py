@@ -287,7 +287,10 @@ def test_call_for_help_through_assist_reaches_the_control_centre(
         # 4. Nobody cancels: the centre's page shows the panic alarm, acknowledged.
         centre_page.bring_to_front()
         alarm = report_row(centre_page, "PA")
-        expect(alarm, "no panic alarm (PA) reached the centre: no escalation").to_have_count(1)
+        # (The escalation comes ESCALATION_DELAY after the emergency; the page polls.)
+        expect(alarm, "no panic alarm (PA) reached the centre: no escalation").to_have_count(
+            1, timeout=(ESCALATION_DELAY + 15) * 1000
+        )
         expect(alarm).to_have_attribute("data-reply", "ACK")
         expect(alarm.locator('td[data-testid$="-account"]')).to_have_text("1234")
         expect(alarm.locator('td[data-testid$="-description"]')).to_contain_text("Panic Alarm")
@@ -327,7 +330,7 @@ def test_call_for_help_through_assist_reaches_the_control_centre(
         )
         centre_page.bring_to_front()
         restoral = report_row(centre_page, "PR")
-        expect(restoral, "no restoral (PR) reached the centre").to_have_count(1)
+        expect(restoral, "no restoral (PR) reached the centre").to_have_count(1, timeout=15_000)
         expect(restoral).to_have_attribute("data-reply", "ACK")
         expect(restoral.locator('td[data-testid$="-account"]')).to_have_text("1234")
         expect(restoral.locator('td[data-testid$="-description"]')).to_contain_text(
