@@ -65,3 +65,6 @@ async def test_a_break_in_while_away_is_reported_to_the_centre(
     await until(lambda: hass.states.get(LOCK_ACTIVITY).attributes.get("event_type") == "keypad")
     await hass.async_block_till_done()
     assert len(centre.reports) == 2
+    # Home again: the automation's "left open / offline for a while" timers end with it.
+    await _set_away_mode(hass, False)
+    await hass.services.async_call("automation", "turn_off", {"entity_id": "all"}, blocking=True)

@@ -245,8 +245,8 @@ async def test_user_connects_a_monitoring_centre(
     # A test at start-up shows the link's health at once (the next number: 2).
     await until(lambda: state(hass, LINK) == "on")
     assert [r.sequence for r in centre.reports] == [1, 2]
-    device = dr.async_get(hass).async_get_device({(DOMAIN, f"monitoring_centre_{entry.entry_id}")})
-    assert device is not None
+    (device,) = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert device.identifiers == {(DOMAIN, f"monitoring_centre_{entry.entry_id}")}
     assert device.name == "Monitoring centre"
     assert device.model == "SIA DC-09"
 

@@ -79,7 +79,12 @@ async def peer(protocol: str, answer: Answer, close_after: bool = False) -> Asyn
             transport.close()
         return
 
+    handlers: set[asyncio.Task[None]] = set()
+
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        handlers.add(task)
         try:
             data = await reader.readuntil(b"\r")
             state.received.append(data)
@@ -98,6 +103,10 @@ async def peer(protocol: str, answer: Answer, close_after: bool = False) -> Asyn
         yield state
     finally:
         server.close()
+        # (Python 3.14 leaves the handlers of open connections running.)
+        for task in handlers:
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
         server.close_clients()
         await server.wait_closed()
 
