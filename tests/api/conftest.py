@@ -12,7 +12,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 import pytest
 
 from custom_components.seoul_safehome.api import (
@@ -24,7 +23,7 @@ from custom_components.seoul_safehome.api import (
 from custom_components.seoul_safehome.api.pairing import ClientPairing
 from tests.schema import assert_valid
 
-from .fakehub import FakeHub
+from .fakehub import FakeHub, pinned_client, running_fake_hub
 
 _DEVICE_PATH = re.compile(r"^/devices/[^/]+$")
 _DEVICE_SUB = re.compile(r"^/devices/[^/]+/(commands|stream)$")
@@ -271,31 +270,15 @@ async def make_stream(client: SafeHomeClient) -> AsyncIterator[StreamFactory]:
 @pytest.fixture
 async def fake_hub(socket_enabled: None) -> AsyncIterator[FakeHub]:
     """Run a scripted (misbehaving) hub on a free loopback port."""
-    fake = FakeHub()
-    runner = web.AppRunner(fake.app, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=fake.ssl_context)
-    await site.start()
-    fake.port = runner.addresses[0][1]
-    try:
+    async with running_fake_hub() as fake:
         yield fake
-    finally:
-        fake.released.set()
-        await runner.cleanup()
 
 
 @pytest.fixture
 async def fake_client(fake_hub: FakeHub) -> AsyncIterator[SafeHomeClient]:
     """A client paired with the scripted hub (its certificate pinned), short request timeout."""
     async with aiohttp.ClientSession() as sess:
-        yield SafeHomeClient(
-            "127.0.0.1",
-            fake_hub.port,
-            sess,
-            token="t" * 40,
-            fingerprint=fake_hub.fingerprint,
-            request_timeout=0.3,
-        )
+        yield pinned_client(fake_hub, sess, request_timeout=0.3)
 
 
 @pytest.fixture

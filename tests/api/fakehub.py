@@ -9,13 +9,17 @@ real aiohttp server on 127.0.0.1 serving HTTPS with a self-signed certificate of
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 import json
 import ssl
 from typing import Any
 
+import aiohttp
 from aiohttp import web
+
+from custom_components.seoul_safehome.api import SafeHomeClient
 
 from .tls import Certificate, make_certificate
 
@@ -214,3 +218,33 @@ class FakeHub:
         app.router.add_get("/api/v2/events", self._events)
         app.router.add_route("*", "/{tail:.*}", self._rest)
         return app
+
+
+@asynccontextmanager
+async def running_fake_hub() -> AsyncIterator[FakeHub]:
+    """Run a scripted hub on a free loopback port (HTTPS with its own certificate)."""
+    fake = FakeHub()
+    runner = web.AppRunner(fake.app, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=fake.ssl_context)
+    await site.start()
+    fake.port = runner.addresses[0][1]
+    try:
+        yield fake
+    finally:
+        fake.released.set()
+        await runner.cleanup()
+
+
+def pinned_client(
+    fake: FakeHub, session: aiohttp.ClientSession, request_timeout: float
+) -> SafeHomeClient:
+    """A client paired with the scripted hub: its token, its certificate pinned."""
+    return SafeHomeClient(
+        "127.0.0.1",
+        fake.port,
+        session,
+        token="t" * 40,
+        fingerprint=fake.fingerprint,
+        request_timeout=request_timeout,
+    )

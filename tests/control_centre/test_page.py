@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 import os
 from pathlib import Path
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,17 +20,10 @@ import requests
 
 from control_centre_emulator import ControlCentre
 from custom_components.seoul_safehome.sia import SiaEvent, SiaLink, SiaNakError, SiaSender
+from tests.browser import CHROMIUM_ARGS, chromium_or_skip
 
 ROOT = Path(__file__).parent.parent.parent
 KEY_HEX = "00112233445566778899aabbccddeeff"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--no-first-run",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
 
 
 async def test_page_in_english_and_korean(
@@ -149,24 +141,16 @@ def test_command_line_refuses_bad_settings(args: list[str], error: str) -> None:
     assert error in done.stderr
 
 
-def chromium() -> str:
-    """Debian's Chromium (scripts/setup installs it), or skip."""
-    path = os.environ.get("SAFEHOME_CHROMIUM") or shutil.which("chromium")
-    path = path or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if not path:
-        pytest.skip("no Chromium: `apt-get install chromium` or set SAFEHOME_CHROMIUM")
-    return path
-
-
 def test_page_shows_reports_live_in_a_browser(
     cli: tuple[subprocess.Popen[str], int, str],
 ) -> None:
     _proc, port, url = cli
+    executable = chromium_or_skip()  # before Playwright's driver starts
     key = bytes.fromhex(KEY_HEX)
     expect.set_options(timeout=15_000)  # a loaded machine (the page polls every 0.7 s)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=chromium(), args=CHROMIUM_ARGS, headless=True
+            executable_path=executable, args=CHROMIUM_ARGS, headless=True
         )
         try:
             page = browser.new_page()

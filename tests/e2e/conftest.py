@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 import os
 from pathlib import Path
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -21,11 +20,12 @@ import sys
 import time
 from typing import Any
 from urllib.parse import urlsplit
-import warnings
 
 from playwright.sync_api import BrowserContext, Route, sync_playwright
 import pytest
 import requests
+
+from tests.browser import CHROMIUM_ARGS, chromium_or_skip
 
 ROOT = Path(__file__).parent.parent.parent
 INTEGRATION = ROOT / "custom_components" / "seoul_safehome"
@@ -35,21 +35,6 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 USER = {"name": "Ji-woo Kim", "username": "jiwoo", "password": "safehome-e2e-password"}
 START_TIMEOUT = 90.0  # a first start on a slow CI machine (recorder, frontend, ...)
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--disable-default-apps",
-    "--disable-extensions",
-    "--no-first-run",
-    "--no-default-browser-check",
-    "--metrics-recording-only",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
 # Anything that is not one of our loopback servers (or page-local data).
 NOT_LOOPBACK = re.compile(r"^(?!(?:https?|wss?)://127\.0\.0\.1[:/]|data:|blob:|about:)")
 BRAND_URL = re.compile(r"/seoul_safehome/((?:dark_)?(?:icon|logo)(?:@2x)?\.png)$")
@@ -221,17 +206,8 @@ class Screenshots:
 
 @pytest.fixture
 def chromium() -> str:
-    """The Chromium executable (Debian's `chromium` package), or skip the test loudly."""
-    path = os.environ.get("SAFEHOME_CHROMIUM") or shutil.which("chromium")
-    path = path or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if not path:
-        reason = (
-            "Chromium is not installed, so the browser end-to-end test cannot run: "
-            "`apt-get install chromium` (scripts/setup does this) or set SAFEHOME_CHROMIUM"
-        )
-        warnings.warn(reason, pytest.PytestWarning, stacklevel=1)
-        pytest.skip(reason)
-    return path
+    """The Chromium executable, or skip the test loudly."""
+    return chromium_or_skip()
 
 
 @pytest.fixture

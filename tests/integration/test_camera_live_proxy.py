@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from http import HTTPStatus
 
 import aiohttp
-from aiohttp import web
 from homeassistant.components.camera import async_get_stream_source
 from homeassistant.const import CONF_PORT
 from homeassistant.core import HomeAssistant
@@ -32,7 +31,7 @@ from custom_components.seoul_safehome.live_proxy import (
     local_host,
 )
 from safehome_emulator import Emulator
-from tests.api.fakehub import FakeHub
+from tests.api.fakehub import FakeHub, pinned_client, running_fake_hub
 from tests.attack import ManInTheMiddle
 from tests.integration.common import until
 from tests.integration.loopback import HubAddress, serve_home_assistant
@@ -178,31 +177,15 @@ def test_local_host(server_host: list[str] | None, expected: str) -> None:
 @pytest.fixture
 async def fake_hub(socket_enabled: None) -> AsyncIterator[FakeHub]:
     """A scripted hub on loopback (HTTPS with its own certificate)."""
-    fake = FakeHub()
-    runner = web.AppRunner(fake.app, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=fake.ssl_context)
-    await site.start()
-    fake.port = runner.addresses[0][1]
-    try:
+    async with running_fake_hub() as fake:
         yield fake
-    finally:
-        fake.released.set()
-        await runner.cleanup()
 
 
 @pytest.fixture
 async def fake_client(fake_hub: FakeHub) -> AsyncIterator[SafeHomeClient]:
     """A client paired with the scripted hub."""
     async with aiohttp.ClientSession() as session:
-        yield SafeHomeClient(
-            "127.0.0.1",
-            fake_hub.port,
-            session,
-            token="t" * 40,
-            fingerprint=fake_hub.fingerprint,
-            request_timeout=1,
-        )
+        yield pinned_client(fake_hub, session, request_timeout=1)
 
 
 def stream_info(url: str | None, rtsp_url: str | None = None) -> dict[str, str | None]:
