@@ -14,7 +14,7 @@ from .hub import Hub
 from .pairing import closed_error
 from .pake import HubPake, b64decode, b64encode
 from .util import new_session_id
-from .webutil import json_response, read_json
+from .webutil import ARRIVAL_NS, json_response, read_json
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -147,9 +147,9 @@ class RestApi:
                 raise ApiError("invalid_params", "parameter 'enabled' must be true or false")
             self.hub.set_away_mode(enabled)
         except ApiError as err:
-            self.hub.log_command(request["t_ns"], None, command, params, err.code)
+            self.hub.log_command(request[ARRIVAL_NS], None, command, params, err.code)
             raise
-        self.hub.log_command(request["t_ns"], None, command, params, "accepted")
+        self.hub.log_command(request[ARRIVAL_NS], None, command, params, "accepted")
         return json_response(self.hub.to_dict())
 
     async def devices(self, request: web.Request) -> web.Response:
@@ -176,7 +176,7 @@ class RestApi:
             command, params = parse_command(await read_json(request))
             device.execute(command, params, client)
         except ApiError as err:
-            self.hub.log_command(request["t_ns"], device_id, command, params, err.code)
+            self.hub.log_command(request[ARRIVAL_NS], device_id, command, params, err.code)
             raise
-        self.hub.log_command(request["t_ns"], device_id, command, params, "accepted")
+        self.hub.log_command(request[ARRIVAL_NS], device_id, command, params, "accepted")
         return json_response(device.to_dict())

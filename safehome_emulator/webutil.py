@@ -21,6 +21,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _HTTP_CODES = {404: "not_found", 413: "payload_too_large"}
 # Bodies up to 64 KiB are read; the application refuses larger ones with 413.
 CLIENT_MAX_SIZE = MAX_BODY + 1
+# Where a request's arrival time is kept: a typed request key on aiohttp >= 3.14 (plain
+# string keys warn there), a string before it.
+_REQUEST_KEY: Any = getattr(web, "RequestKey", None)
+ARRIVAL_NS: Any = _REQUEST_KEY("t_ns", int) if _REQUEST_KEY is not None else "t_ns"
 
 
 def json_response(
@@ -73,12 +77,12 @@ async def read_json(request: web.Request, *, optional: bool = False) -> dict[str
 def error_middleware(is_down: Callable[[], bool]) -> Any:
     """Turn every failure into an `Error` answer; answer 503 while the hub is down.
 
-    The arrival time (`time.monotonic_ns()`) is stored in `request["t_ns"]` first thing.
+    The arrival time (`time.monotonic_ns()`) is stored in `request[ARRIVAL_NS]` first thing.
     """
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        request["t_ns"] = time.monotonic_ns()
+        request[ARRIVAL_NS] = time.monotonic_ns()
         try:
             if is_down() and request.path.startswith("/api/"):
                 raise ApiError("offline", "the hub is restarting")

@@ -203,7 +203,9 @@ def test_manifest_follows_home_assistant_rules() -> None:
 def _png(name: str) -> Image.Image:
     path = BRAND / name
     assert path.is_file(), f"brand/{name} is missing"
-    image = Image.open(path)
+    with Image.open(path) as opened:
+        opened.load()
+        image = opened
     assert image.format == "PNG", f"brand/{name} is not a PNG"
     assert image.mode == "RGBA", f"brand/{name} has no alpha channel (transparent background)"
     assert "icc_profile" not in image.info or b"sRGB" in image.info["icc_profile"]

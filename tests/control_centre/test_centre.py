@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from yarl import URL
 
 from control_centre_emulator import ControlCentre
 from custom_components.seoul_safehome.sia import (
@@ -194,8 +195,9 @@ async def test_page_refuses_cross_site_and_rebound_requests(
         assert response.status == 403
     async with session.get(f"{url}reports", headers={"Host": "evil.example"}) as response:
         assert response.status == 403  # DNS rebinding
-    async with session.get(url.replace("127.0.0.1", "localhost")) as response:
-        assert response.status == 200
+    local = {"Host": URL(url).authority.replace("127.0.0.1", "localhost")}
+    async with session.get(url, headers=local) as response:
+        assert response.status == 200  # the page opened as http://localhost:PORT/
     assert not centre.refuse
 
 
