@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta
 from typing import Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -107,6 +108,8 @@ class MonitoringCentreLink:
         # The sequence number of a supervision test being sent (not stored).
         self._test: int | None = None
         self._next_test = 0.0
+        # How far the receiver's clock is ahead of ours (learnt from its NAKs).
+        self._clock_offset = timedelta(0)
 
     @property
     def supervision(self) -> int:
@@ -322,7 +325,9 @@ class MonitoringCentreLink:
     async def _async_send(self, event: SiaEvent, seq: int) -> SiaError | None:
         """Transmit one message; return the error if the receiver did not ACK it."""
         try:
-            await self._sender.send(event, seq)
+            _ack, self._clock_offset = await self._sender.send_on_receiver_time(
+                event, seq, self._clock_offset
+            )
         except SiaDuhError as err:
             # The receiver answered: the link works, only this message was not understood.
             LOGGER.warning(
@@ -411,6 +416,7 @@ class MonitoringCentreLink:
             "failing": self._failing_since is not None,
             "repair_issue": self._issue,
             "next_seq": self.queue.next_seq,
+            "receiver_clock_offset_s": self._clock_offset.total_seconds(),
             "last_ack": self.queue.last_ack.isoformat() if self.queue.last_ack else None,
             "last_report": {
                 "seq": last.seq,

@@ -72,7 +72,9 @@ def build_sender(data: Mapping[str, Any], timeout: float) -> SiaSender:
 async def async_test_link(data: Mapping[str, Any], seq: int = SEQUENCE_MIN) -> str | None:
     """Send one supervision test report; return None on its ACK, else the form's error key."""
     try:
-        await build_sender(data, TEST_TIMEOUT).send(SiaEvent(SUPERVISION_CODE), seq)
+        await build_sender(data, TEST_TIMEOUT).send_on_receiver_time(
+            SiaEvent(SUPERVISION_CODE), seq
+        )
     except (SiaNakError, SiaDuhError):
         # Every receiver knows a test report: one it cannot read was encrypted with
         # another key (decrypted garbage gets a NAK, or now and then a DUH).

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 import json
 import logging
 import socket
@@ -54,6 +55,7 @@ from custom_components.seoul_safehome.sia import SiaEvent
 from tests.blueprints.common import Phone
 from tests.integration.common import until
 from tests.integration.test_config_flow import assert_readable
+from tests.sia.skew import set_clock_off
 
 HOST = "127.0.0.1"
 ACCOUNT = "12AB"
@@ -443,6 +445,44 @@ async def test_report_survives_receiver_down_and_back(
     last = hass.states.get(LAST_REPORT)
     assert last is not None
     assert last.attributes["delivered"] is True
+
+
+async def test_a_badly_set_clock_does_not_keep_a_report_from_the_centre(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    centre: ControlCentre,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Home Assistant's clock 5 minutes slow: the centre refuses the report's time once.
+
+    Its NAK carries its own time; the report goes again at once, stamped with the centre's
+    clock, and so does every later one.
+    """
+    set_clock_off(monkeypatch, timedelta(minutes=-5))
+    entry = await add_link(hass, centre.port)
+    assert await report_alarm(hass, entry, "PA", zone=3) == {"seq": 2, "delivered": True}
+    stale, taken = centre.reports
+    assert (stale.reply, taken.reply, taken.code, taken.sequence) == ("NAK", "ACK", "PA", 2)
+    assert taken.sent_at is not None
+    assert abs(taken.sent_at - datetime.now(UTC)) < timedelta(seconds=3)
+    assert state(hass, LINK) == "on"
+    assert "+300 s off the clock here" in caplog.text
+
+    assert await report_alarm(hass, entry, "PR", zone=3) == {"seq": 3, "delivered": True}
+    assert [report.reply for report in centre.reports] == ["NAK", "ACK", "ACK"]
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert abs(diagnostics["link"]["receiver_clock_offset_s"] - 300) < 3
+
+
+async def test_a_badly_set_clock_still_lets_the_centre_be_added(
+    hass: HomeAssistant, centre: ControlCentre, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_clock_off(monkeypatch, timedelta(minutes=4))
+    result = await start_centre_flow(hass)
+    result = await submit(hass, result, form(centre.port))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert [report.reply for report in centre.reports] == ["NAK", "ACK"]
 
 
 async def test_reports_keep_their_order(hass: HomeAssistant, centre: ControlCentre) -> None:

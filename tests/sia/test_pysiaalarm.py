@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 import logging
+from zoneinfo import ZoneInfo
 
 from pysiaalarm.account import SIAAccount
 import pytest
@@ -24,6 +25,7 @@ from custom_components.seoul_safehome.sia import (
 )
 
 from .conftest import StartReceiver
+from .skew import set_clock_off
 
 pytestmark = pytest.mark.parametrize("protocol", ["tcp", "udp"])
 
@@ -121,6 +123,53 @@ async def test_stale_message_is_refused_with_the_receivers_time(
         await sender(protocol, receiver.port, link).send(SiaEvent("BA"), 1, when=stale)
     assert refused.value.receiver_time is not None
     assert abs(refused.value.receiver_time - datetime.now(UTC)) < timedelta(seconds=5)
+    assert receiver.events == []
+
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+@pytest.mark.parametrize(
+    "skew", [timedelta(minutes=-5), timedelta(minutes=3)], ids=["behind", "ahead"]
+)
+@pytest.mark.parametrize("zone", [None, SEOUL], ids=["receiver-utc", "receiver-seoul"])
+async def test_a_badly_set_clock_is_corrected_from_the_nak(
+    protocol: str,
+    skew: timedelta,
+    zone: ZoneInfo | None,
+    start_receiver: StartReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Stamped minutes off, a report is refused once, then stamped with the centre's time.
+
+    pysiaalarm with a device time zone stamps its NAK with that zone's wall clock.
+    """
+    account = SIAAccount("1234", key=TEXT_KEYS[0], device_timezone=zone or UTC)
+    receiver = await start_receiver(protocol, [account])
+    set_clock_off(monkeypatch, skew)
+    link = SiaLink("1234", key=TEXT_KEYS[0].encode())
+    to_centre = SiaSender("127.0.0.1", receiver.port, protocol, link, TIMEOUT, zone)  # type: ignore[arg-type]
+    with pytest.raises(SiaNakError):  # as before: a single attempt is refused
+        await to_centre.send(SiaEvent("PA", 3), 1)
+
+    reply, offset = await to_centre.send_on_receiver_time(SiaEvent("PA", 3), 2)
+    assert (reply.kind, reply.seq) == ("ACK", 2)
+    assert abs(offset + skew) < timedelta(seconds=3)
+    (event,) = await receiver.wait_for_events(1)
+    assert event.code == "PA"
+    assert abs(event.timestamp - datetime.now(UTC)) < timedelta(seconds=3)
+    # The next report, stamped with the learnt offset, is taken at once.
+    reply, again = await to_centre.send_on_receiver_time(SiaEvent("PR", 3), 3, offset)
+    assert (reply.kind, again) == ("ACK", offset)
+
+
+async def test_a_refusal_for_the_key_is_not_taken_for_a_clock(
+    protocol: str, start_receiver: StartReceiver
+) -> None:
+    receiver = await start_receiver(protocol, [SIAAccount("1234", key=TEXT_KEYS[0])])
+    wrong_key = SiaLink("1234", key=b"FEDCBA9876543210")
+    with pytest.raises(SiaNakError):
+        await sender(protocol, receiver.port, wrong_key).send_on_receiver_time(SiaEvent("BA"), 1)
     assert receiver.events == []
 
 

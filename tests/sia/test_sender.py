@@ -12,8 +12,10 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 import contextlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
 import socket
 import time
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -25,6 +27,7 @@ from custom_components.seoul_safehome.sia import (
     SiaProtocolError,
     SiaSender,
     SiaTimeoutError,
+    receiver_clock_offset,
 )
 
 from . import reference
@@ -225,3 +228,25 @@ def test_invalid_sender() -> None:
         SiaSender("127.0.0.1", 1, "sctp", SiaLink("1234"))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="timeout"):
         SiaSender("127.0.0.1", 1, "tcp", SiaLink("1234"), timeout=0)
+
+
+@pytest.mark.parametrize(
+    ("receiver_time", "zone", "expected"),
+    [
+        (datetime(2026, 11, 30, 3, 5, tzinfo=UTC), None, timedelta(minutes=5)),
+        (datetime(2026, 11, 30, 2, 55, tzinfo=UTC), None, timedelta(minutes=-5)),
+        # Seoul's wall clock (UTC+9) written as if it were UTC: read as Seoul time.
+        (datetime(2026, 11, 30, 12, 5, tzinfo=UTC), ZoneInfo("Asia/Seoul"), timedelta(minutes=5)),
+        # A UTC stamp from a receiver when our zone is Seoul: the nearer reading wins.
+        (
+            datetime(2026, 11, 30, 3, 0, 30, tzinfo=UTC),
+            ZoneInfo("Asia/Seoul"),
+            timedelta(seconds=30),
+        ),
+    ],
+)
+def test_receiver_clock_offset(
+    receiver_time: datetime, zone: tzinfo | None, expected: timedelta
+) -> None:
+    ours = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
+    assert receiver_clock_offset(receiver_time, ours, zone) == expected

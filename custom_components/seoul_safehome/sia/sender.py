@@ -8,6 +8,10 @@ TCP: a new connection per message, closed after the answer. Nothing then has to 
 half-dead kept connection (a receiver restart, a NAT timeout) before the next alarm;
 DC-09 allows both. UDP: one datagram per message from a fresh socket connected to the
 receiver, so only the receiver's answers are read (a refused port is reported at once).
+
+A receiver refuses (NAK) a message stamped too far from its own clock, and puts its time
+in the NAK. `send_on_receiver_time()` then stamps the message with the receiver's clock
+and sends it once more (DC-09 6.4.1.1): a report is not lost to a badly set clock.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 import logging
 from typing import Literal
 
@@ -37,6 +41,22 @@ _BARE_REPLIES = (b'"NAK"', b'"DUH"')
 # How far (seconds) an encrypted ACK's time may be from the message's: a lenient window
 # against a replayed recording, wide enough for a receiver's drifting clock.
 ACK_WINDOW = 600.0
+# A NAK's time this far from the message's says the clocks differ (not the key or account).
+CLOCK_TOLERANCE = timedelta(seconds=5)
+
+
+def receiver_clock_offset(
+    receiver_time: datetime, ours: datetime, zone: tzinfo | None = None
+) -> timedelta:
+    """How far the receiver's clock is ahead of ours, read from the time in its NAK.
+
+    DC-09 stamps in UTC; a receiver stamping its zone's wall clock (pysiaalarm) is read
+    that way too, and the nearer reading wins (clocks hours apart are not corrected).
+    """
+    readings = [receiver_time - ours.astimezone(UTC)]
+    if zone is not None:
+        readings.append(receiver_time - ours.astimezone(zone).replace(tzinfo=UTC))
+    return min(readings, key=abs)
 
 
 def _fresh(stamp: datetime, sent: datetime, window: float, zone: tzinfo | None) -> bool:
@@ -128,6 +148,32 @@ class SiaSender:
             raise SiaConnectionError(f"receiver unreachable: {err.strerror or err}") from err
         _LOGGER.debug("Report %s seq %04d acknowledged by %s", event.code, seq, self.host)
         return reply
+
+    async def send_on_receiver_time(
+        self, event: SiaEvent, seq: int, offset: timedelta = timedelta(0)
+    ) -> tuple[SiaReply, timedelta]:
+        """Send `event` stamped with our clock + `offset`; return the ACK and the offset.
+
+        A NAK whose time says the receiver's clock is more than CLOCK_TOLERANCE from the
+        stamp makes one more attempt, stamped with the receiver's clock; the offset
+        returned is the one the ACK came for (keep it for the next message). Raises
+        what `send()` raises.
+        """
+        ours = datetime.now(UTC)
+        try:
+            return await self.send(event, seq, ours + offset), offset
+        except SiaNakError as err:
+            if err.receiver_time is None:
+                raise
+            learnt = receiver_clock_offset(err.receiver_time, ours, self.zone)
+            if abs(learnt - offset) <= CLOCK_TOLERANCE:
+                raise  # the clocks agree: refused for another reason (key, account)
+            _LOGGER.warning(
+                "The receiver at %s is %+.0f s off the clock here; stamping with its time",
+                self.host,
+                learnt.total_seconds(),
+            )
+        return await self.send(event, seq, datetime.now(UTC) + learnt), learnt
 
     def _settle(self, data: bytes, seq: int, sent: datetime) -> SiaReply | None:
         return _settle(parse_reply(data, self.link), seq, sent, self.ack_window, self.zone)
