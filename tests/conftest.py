@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,24 @@ import pytest
 from safehome_emulator import Emulator
 
 PAIRING_CODE = "123456"
+
+
+@pytest.fixture(autouse=True)
+def no_deprecated_use(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail any test in which Home Assistant reports this integration's deprecated use.
+
+    Home Assistant logs "Detected that custom integration 'seoul_safehome' ..." (its
+    `frame.report_usage`) for an API it will remove; the newest-release lane would show
+    it first. (DeprecationWarnings raised from our modules are errors: pyproject.toml.)
+    """
+    yield
+    reports = [
+        record.getMessage()
+        for when in ("setup", "call", "teardown")
+        for record in caplog.get_records(when)
+        if "custom integration 'seoul_safehome'" in record.getMessage()
+    ]
+    assert not reports, reports
 
 
 class Control:
