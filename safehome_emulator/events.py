@@ -58,7 +58,8 @@ class Connection:
         self._hub = streams.hub
         self.ws = ws
         self._transport = transport
-        self._pending: deque[str | bytes] = deque()
+        # Frames as sent; a dict is a message stamped with the hub's clock when it is sent.
+        self._pending: deque[str | bytes | dict[str, Any]] = deque()
         self._wake = asyncio.Event()
         self._next_heartbeat: float | None = None
         self._limit = max(2 * self._hub.config.replay_buffer, 4096)
@@ -66,7 +67,7 @@ class Connection:
 
     # --- queueing (synchronous) -----------------------------------------------------
 
-    def push(self, frame: str | bytes) -> None:
+    def push(self, frame: str | bytes | dict[str, Any]) -> None:
         """Queue one frame; a client that falls too far behind is dropped."""
         if len(self._pending) >= self._limit:
             _LOGGER.warning("event stream client too slow; dropping it")
@@ -78,6 +79,10 @@ class Connection:
     def send(self, message: dict[str, Any]) -> None:
         """Queue one message."""
         self.push(dumps(message))
+
+    def send_clocked(self, message: dict[str, Any]) -> None:
+        """Queue one message whose `time` is the hub's clock when it leaves (not now)."""
+        self.push(message)
 
     def error(self, message: str) -> None:
         """Queue a `StreamError` (the connection stays open)."""
@@ -117,6 +122,8 @@ class Connection:
                 self.send({"type": "heartbeat", "last_seq": self._hub.seq, "time": utc_now_iso()})
             while self._pending and not self.ws.closed:
                 frame = self._pending.popleft()
+                if isinstance(frame, dict):
+                    frame = dumps({**frame, "time": utc_now_iso()})
                 if isinstance(frame, bytes):
                     await self.ws.send_bytes(frame)
                 else:
@@ -221,7 +228,7 @@ class EventStreams:
             conn.error("'since' must be a non-negative integer or null")
             return
         hub = self.hub
-        conn.send(
+        conn.send_clocked(
             {
                 "type": "welcome",
                 "hub_id": hub.config.hub_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,22 +17,36 @@ from safehome_emulator import Emulator
 PAIRING_CODE = "123456"
 
 
+class _DeprecatedUse(logging.Handler):
+    """Collect Home Assistant's reports of this integration's deprecated use."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.reports: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "custom integration 'seoul_safehome'" in message:
+            self.reports.append(message)
+
+
 @pytest.fixture(autouse=True)
-def no_deprecated_use(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+def no_deprecated_use() -> Iterator[None]:
     """Fail any test in which Home Assistant reports this integration's deprecated use.
 
     Home Assistant logs "Detected that custom integration 'seoul_safehome' ..." (its
     `frame.report_usage`) for an API it will remove; the newest-release lane would show
     it first. (DeprecationWarnings raised from our modules are errors: pyproject.toml.)
+    A handler of its own, not `caplog` (which sets every test's logging to debug).
     """
-    yield
-    reports = [
-        record.getMessage()
-        for when in ("setup", "call", "teardown")
-        for record in caplog.get_records(when)
-        if "custom integration 'seoul_safehome'" in record.getMessage()
-    ]
-    assert not reports, reports
+    handler = _DeprecatedUse()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+    assert not handler.reports, handler.reports
 
 
 class Control:

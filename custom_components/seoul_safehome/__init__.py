@@ -13,11 +13,12 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.util.hass_dict import HassKey
 
 from .api import SafeHomeClient
 from .blueprints import async_setup_blueprints
 from .const import CONF_FINGERPRINT, DOMAIN
-from .coordinator import SafeHomeCoordinator
+from .coordinator import SafeHomeCoordinator, StreamPosition
 from .data import (
     AnyConfigEntry,
     MonitoringConfigEntry,
@@ -55,6 +56,8 @@ PLATFORMS: list[Platform] = [
 MONITORING_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+# Where each unloaded hub entry's event stream stopped, for its next set-up (a reload).
+DATA_STREAM_RESUME: HassKey[dict[str, StreamPosition]] = HassKey(f"{DOMAIN}_stream_resume")
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -117,16 +120,25 @@ async def _async_setup_hub(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> b
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # The entities are listening: follow the hub from the state loaded above (the hub
     # replays what happened since). The entry cancels the task on unload and at stop.
+    resume = hass.data.get(DATA_STREAM_RESUME, {}).pop(entry.entry_id, None)
     entry.async_create_background_task(
-        hass, coordinator.async_follow_stream(), f"{DOMAIN} event stream {entry.title}"
+        hass, coordinator.async_follow_stream(resume), f"{DOMAIN} event stream {entry.title}"
     )
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: AnyConfigEntry) -> bool:
-    """Unload the platforms; the entry cancels the event stream's (or link's) task."""
-    platforms = MONITORING_PLATFORMS if is_monitoring_entry(entry) else PLATFORMS
-    return await hass.config_entries.async_unload_platforms(entry, platforms)
+    """Unload the platforms; the entry cancels the link's task.
+
+    A hub's event stream stops first (nothing may change the entities while they are
+    taken down), and its place is kept for the next set-up (a reload loses no event).
+    """
+    if is_monitoring_entry(entry):
+        return await hass.config_entries.async_unload_platforms(entry, MONITORING_PLATFORMS)
+    position = await entry.runtime_data.coordinator.async_stop_following()
+    if position is not None:
+        hass.data.setdefault(DATA_STREAM_RESUME, {})[entry.entry_id] = position
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: AnyConfigEntry) -> None:
@@ -135,6 +147,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: AnyConfigEntry) -> None
         async_clear_unreachable(hass, entry)
         await ReportQueue(hass, entry.entry_id).async_remove()
         return
+    hass.data.get(DATA_STREAM_RESUME, {}).pop(entry.entry_id, None)
     async_delete_issues(hass, entry)
 
 

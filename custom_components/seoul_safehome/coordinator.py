@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -29,6 +30,8 @@ from .data import SafeHomeConfigEntry
 from .issues import async_report_identity_changed
 
 type EventListener = Callable[[Event], None]
+type StreamPosition = tuple[str, int]
+"""A place in the hub's events: its boot id and the last sequence number told."""
 
 # Consecutive failed reloads after which the log says so (earlier ones are expected while a
 # hub finishes booting, and the entities already show unavailable).
@@ -73,6 +76,7 @@ class SafeHomeCoordinator(DataUpdateCoordinator[SafeHomeState]):
         # Events that arrive while catching up (a replay) wait until the state is in sync,
         # so that the entities firing them are available.
         self._pending_events: list[Event] = []
+        self._follow_task: asyncio.Task[None] | None = None
         self._event_listeners: defaultdict[str | None, list[EventListener]] = defaultdict(list)
         self._stream = SafeHomeEventStream(
             client,
@@ -109,17 +113,40 @@ class SafeHomeCoordinator(DataUpdateCoordinator[SafeHomeState]):
         """Whether the data is the hub's current state (link up, last full load good)."""
         return self.link_up and self.last_update_success
 
-    async def async_follow_stream(self) -> None:
+    async def async_follow_stream(self, resume: StreamPosition | None = None) -> None:
         """Follow the event stream from the state just loaded; runs until cancelled.
 
         Events after the load are replayed by the hub, so nothing falls between the load
-        and the first event, however long the entities take to be set up.
+        and the first event, however long the entities take to be set up. `resume` is
+        where this entry's previous set-up stopped telling events (a reload): the hub
+        replays from there, so an event during the reload is told too (their state
+        changes, applied again, end at the state just loaded).
         """
         hub = self.data.hub
+        since = hub.last_seq
+        if resume is not None and resume[0] == hub.boot_id and resume[1] <= hub.last_seq:
+            since = resume[1]
+        self._follow_task = asyncio.current_task()
         try:
-            await self._stream.run(boot_id=hub.boot_id, since=hub.last_seq)
+            await self._stream.run(boot_id=hub.boot_id, since=since)
         finally:
             self.link_up = False
+
+    async def async_stop_following(self) -> StreamPosition | None:
+        """Stop the event stream and wait for it; return where to resume it.
+
+        Called before the entities are taken down, so that nothing changes them (or adds
+        new ones) meanwhile.
+        """
+        task, self._follow_task = self._follow_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task])
+        boot_id, seq = self._stream.boot_id, self._stream.last_seq
+        if boot_id is None or seq is None:
+            return None
+        held = [event.seq for event in self._pending_events if event.seq > 0]
+        return boot_id, min([seq, *(told - 1 for told in held)])
 
     @property
     def stream(self) -> SafeHomeEventStream:

@@ -202,6 +202,13 @@ class SafeHomeEventEntity(SafeHomeEntity, EventEntity):
     """Fires on the device's pushed events; the last one is restored, never re-fired."""
 
     entity_description: SafeHomeEventEntityDescription
+    # True only while showing an event its device sent before it went offline or away.
+    _showing_past_event = False
+
+    @property
+    def available(self) -> bool:
+        """Available as the device is, and for the moment of showing an event it sent."""
+        return self._showing_past_event or super().available
 
     @property
     def extra_restore_state_data(self) -> SafeHomeEventStoredData:
@@ -265,4 +272,14 @@ class SafeHomeEventEntity(SafeHomeEntity, EventEntity):
                 ATTR_DELAYED: self._lateness(event) > DELAYED_AFTER,
             },
         )
+        if self.available or not self.coordinator.in_sync:
+            self.async_write_ha_state()
+            return
+        # A replay: the device went offline (or was removed) after this event. Show the
+        # event (automations and the logbook see it), then the device as it is now.
+        self._showing_past_event = True
+        try:
+            self.async_write_ha_state()
+        finally:
+            self._showing_past_event = False
         self.async_write_ha_state()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 import json
 import time
 
@@ -19,7 +20,9 @@ from .helpers import HubClient, wait_for
 
 async def test_welcome(client: HubClient, emulator: Emulator) -> None:
     stream = await client.connect()
-    assert stream.welcome == {
+    welcome = dict(stream.welcome)
+    sent_at = datetime.fromisoformat(welcome.pop("time"))
+    assert welcome == {
         "type": "welcome",
         "hub_id": "shub-demo01",
         "api_version": "2.0",
@@ -27,6 +30,17 @@ async def test_welcome(client: HubClient, emulator: Emulator) -> None:
         "last_seq": 0,
         "heartbeat_interval": 10.0,
     }
+    assert abs(sent_at - datetime.now(UTC)) < timedelta(seconds=2)  # the hub's clock
+    await stream.close()
+
+
+async def test_welcome_is_stamped_when_it_is_sent(client: HubClient, control: Control) -> None:
+    """A stream held back (paused) sends its welcome later: stamped then, not when queued."""
+    await control.post("/stream/pause", {"seconds": 1.5})
+    stream = await client.connect()
+    received = datetime.now(UTC)
+    sent_at = datetime.fromisoformat(stream.welcome["time"])
+    assert abs(sent_at - received) < timedelta(seconds=0.5)
     await stream.close()
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 import logging
 
 from homeassistant.components.lock import LockState
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN, Platform
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State, callback
 from homeassistant.setup import async_setup_component
@@ -257,3 +257,117 @@ async def test_a_link_that_catches_up_after_a_failed_reload_is_trusted_again(
     written = record_states(hass, RING)
     await control.post("/devices/doorbell-1/ring")
     await until_fired(written, 1)
+
+
+async def test_a_ring_replayed_after_its_doorbell_went_offline_still_fires(
+    hass: HomeAssistant, init_integration: MockConfigEntry, control: Control
+) -> None:
+    """During an outage someone rings, then the doorbell drops offline: the ring still fires.
+
+    The replay applies both; the ring must not be written into an entity that is already
+    unavailable (no state change: no automation, no logbook row). It shows, late, and the
+    entity then shows the doorbell's state now (unavailable).
+    """
+    coordinator = init_integration.runtime_data.coordinator
+    written = record_states(hass, RING)
+    await control.post("/stream/pause", {"seconds": 4})
+    await control.post("/stream/drop")
+    await until(lambda: not coordinator.link_up)
+    await control.post("/devices/doorbell-1/ring")
+    await control.post("/devices/doorbell-1/online", {"online": False})
+
+    ring = await until_fired(written, 1, timeout=10)
+    assert ring.attributes[ATTR_DELAYED] is True
+    await wait_for_state(hass, RING, STATE_UNAVAILABLE)
+    await asyncio.sleep(0.2)
+    assert len(fired(written)) == 1
+    assert written[-1].state == STATE_UNAVAILABLE
+
+
+@pytest.mark.parametrize("skew", [-300, 300], ids=["hub-clock-behind", "hub-clock-ahead"])
+async def test_late_or_live_is_right_from_the_first_event(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, control: Control, skew: int
+) -> None:
+    """A hub without NTP, 5 minutes off: right after set-up (before any heartbeat) a live
+    ring is live and a ring replayed after a short outage is late."""
+    await control.post("/clock", {"skew": skew})
+    try:
+        mock_config_entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        coordinator = mock_config_entry.runtime_data.coordinator
+        await until(lambda: coordinator.in_sync)
+        written = record_states(hass, RING)
+        await control.post("/devices/doorbell-1/ring")  # someone at the door now
+        live = await until_fired(written, 1)
+        assert live.attributes[ATTR_DELAYED] is False
+
+        await control.post("/stream/pause", {"seconds": 4})
+        await control.post("/stream/drop")
+        await until(lambda: not coordinator.link_up)
+        await control.post("/devices/doorbell-1/ring")
+        late = await until_fired(written, 2, timeout=10)
+        assert late.attributes[ATTR_DELAYED] is True
+    finally:
+        await control.post("/clock", {"skew": 0})
+
+
+async def test_nothing_changes_while_the_entry_unloads(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    control: Control,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A device added on the hub while the platforms are being unloaded leaves no entity.
+
+    (The platforms' own unloading awaits; the test widens that moment.)
+    """
+    unload = hass.config_entries.async_unload_platforms
+
+    async def slow_unload(entry: ConfigEntry, platforms: list[Platform]) -> bool:
+        result = await unload(entry, platforms)
+        await control.post("/devices", {"id": "bell-9", "type": "doorbell", "name": "Back door"})
+        await asyncio.sleep(0.5)
+        return result
+
+    monkeypatch.setattr(hass.config_entries, "async_unload_platforms", slow_unload)
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert init_integration.state is ConfigEntryState.NOT_LOADED
+    live = [
+        state.entity_id
+        for state in hass.states.async_all()
+        if "back_door" in state.entity_id and state.state != STATE_UNAVAILABLE
+    ]
+    assert live == []
+
+
+async def test_a_ring_during_a_reload_is_not_lost(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    control: Control,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Someone rings while the integration reloads (an option changed): it fires once, late
+    if the reload took long, after the reload; and only that ring."""
+    written = record_states(hass, RING)
+    await control.post("/devices/doorbell-1/ring")
+    await until_fired(written, 1)
+    unload = hass.config_entries.async_unload_platforms
+
+    async def slow_unload(entry: ConfigEntry, platforms: list[Platform]) -> bool:
+        result = await unload(entry, platforms)
+        await control.post("/devices/doorbell-1/ring")  # during the reload
+        await asyncio.sleep(0.3)
+        return result
+
+    monkeypatch.setattr(hass.config_entries, "async_unload_platforms", slow_unload)
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    monkeypatch.undo()
+    rang_at = (await control.device("doorbell-1"))["state"]["last_ring"]
+    ring = await until_fired(written, 2, timeout=10)
+    assert datetime.fromisoformat(ring.attributes[ATTR_OCCURRED_AT]) == datetime.fromisoformat(
+        rang_at
+    )
+    await asyncio.sleep(0.3)
+    assert len(fired(written)) == 2

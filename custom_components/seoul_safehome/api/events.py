@@ -204,7 +204,7 @@ class SafeHomeEventStream:
 
     @property
     def clock_offset(self) -> timedelta:
-        """How far the hub's clock is ahead of ours (from its last heartbeat; 0 before one).
+        """How far the hub's clock is ahead of ours (last welcome or heartbeat; 0 before one).
 
         Subtract it from a hub time to compare it with the local clock.
         """
@@ -498,6 +498,7 @@ class SafeHomeEventStream:
         self._link_boot_id = boot_id
         self._link_last_seq = last_seq
         self._awaiting_resync = False
+        self._measure_clock(frame)
         self._welcomed = True
         _LOGGER.debug(
             "SafeHome event stream welcomed (hub last_seq %s, ours %s)", last_seq, self._last_seq
@@ -554,17 +555,24 @@ class SafeHomeEventStream:
         beyond ours means an event we had to skip (unreadable): without this, the link would
         not catch up until the next event, which may be hours away in a quiet home.
         """
-        try:
-            hub_time = parse_timestamp(frame.get("time"))
-        except SafeHomeProtocolError:
-            pass
-        else:
-            self._clock_offset = hub_time - datetime.now(UTC)
+        self._measure_clock(frame)
         last_seq = frame.get("last_seq")
         if not self._welcomed or not _is_seq(last_seq) or self._last_seq is None:
             return
         if self._awaiting_resync or last_seq > self._last_seq:
             await self._resync(max(last_seq, self._link_last_seq), "unapplied events")
+
+    def _measure_clock(self, frame: dict[str, Any]) -> None:
+        """Note how far the hub's clock is ahead of ours from a welcome's or heartbeat's time.
+
+        Measured on every link (a rebooted hub's clock may have moved); a frame without a
+        readable time keeps the last measure.
+        """
+        try:
+            hub_time = parse_timestamp(frame.get("time"))
+        except SafeHomeProtocolError:
+            return
+        self._clock_offset = hub_time - datetime.now(UTC)
 
     def _handle_pong(self) -> None:
         while self._pongs:
