@@ -56,8 +56,13 @@ PLATFORMS: list[Platform] = [
 MONITORING_PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-# Where each unloaded hub entry's event stream stopped, for its next set-up (a reload).
-DATA_STREAM_RESUME: HassKey[dict[str, StreamPosition]] = HassKey(f"{DOMAIN}_stream_resume")
+# Where each unloaded hub entry's event stream stopped (and when), for its next set-up.
+DATA_STREAM_RESUME: HassKey[dict[str, tuple[StreamPosition, float]]] = HassKey(
+    f"{DOMAIN}_stream_resume"
+)
+# A set-up this soon after the unload (a reload, set-up retries) tells what happened in
+# between; an entry enabled again later starts from the hub's state (nothing old fires).
+RESUME_WITHIN = 300.0
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -120,7 +125,10 @@ async def _async_setup_hub(hass: HomeAssistant, entry: SafeHomeConfigEntry) -> b
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # The entities are listening: follow the hub from the state loaded above (the hub
     # replays what happened since). The entry cancels the task on unload and at stop.
-    resume = hass.data.get(DATA_STREAM_RESUME, {}).pop(entry.entry_id, None)
+    resume: StreamPosition | None = None
+    if stopped := hass.data.get(DATA_STREAM_RESUME, {}).pop(entry.entry_id, None):
+        position, when = stopped
+        resume = position if hass.loop.time() - when <= RESUME_WITHIN else None
     entry.async_create_background_task(
         hass, coordinator.async_follow_stream(resume), f"{DOMAIN} event stream {entry.title}"
     )
@@ -137,7 +145,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: AnyConfigEntry) -> bool
         return await hass.config_entries.async_unload_platforms(entry, MONITORING_PLATFORMS)
     position = await entry.runtime_data.coordinator.async_stop_following()
     if position is not None:
-        hass.data.setdefault(DATA_STREAM_RESUME, {})[entry.entry_id] = position
+        hass.data.setdefault(DATA_STREAM_RESUME, {})[entry.entry_id] = (position, hass.loop.time())
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 

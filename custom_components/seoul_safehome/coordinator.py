@@ -141,7 +141,8 @@ class SafeHomeCoordinator(DataUpdateCoordinator[SafeHomeState]):
         task, self._follow_task = self._follow_task, None
         if task is not None and not task.done():
             task.cancel()
-            await asyncio.wait([task])
+            if task is not asyncio.current_task():
+                await asyncio.wait([task])
         boot_id, seq = self._stream.boot_id, self._stream.last_seq
         if boot_id is None or seq is None:
             return None

@@ -20,6 +20,7 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+import custom_components.seoul_safehome as integration
 from custom_components.seoul_safehome.event import ATTR_DELAYED, ATTR_OCCURRED_AT, ATTR_SEQ
 from safehome_emulator import Emulator
 from tests.conftest import Control
@@ -371,3 +372,25 @@ async def test_a_ring_during_a_reload_is_not_lost(
     )
     await asyncio.sleep(0.3)
     assert len(fired(written)) == 2
+
+
+async def test_an_entry_set_up_again_long_after_its_unload_fires_nothing_old(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    control: Control,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Disabled, a ring meanwhile, enabled again later: it starts from the hub's state.
+
+    (Only a set-up soon after the unload, such as a reload, tells what happened between.)
+    """
+    monkeypatch.setattr(integration, "RESUME_WITHIN", 0.0)  # "later": any time at all
+    written = record_states(hass, RING)
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await control.post("/devices/doorbell-1/ring")
+    assert await hass.config_entries.async_setup(init_integration.entry_id)
+    await until(lambda: init_integration.runtime_data.coordinator.in_sync)
+    await control.post("/devices/lock-1/door", {"state": "open"})  # a live event after it
+    await wait_for_state(hass, DOOR, STATE_ON)
+    await asyncio.sleep(0.2)
+    assert fired(written) == []
