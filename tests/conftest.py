@@ -26,7 +26,10 @@ class _DeprecatedUse(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
-        if "custom integration 'seoul_safehome'" in message:
+        if "seoul_safehome" in message and (
+            "custom integration 'seoul_safehome'" in message  # frame.report_usage
+            or "deprecat" in message.lower()  # helpers.deprecation: "deprecated ... used from"
+        ):
             self.reports.append(message)
 
 
@@ -35,9 +38,11 @@ def no_deprecated_use() -> Iterator[None]:
     """Fail any test in which Home Assistant reports this integration's deprecated use.
 
     Home Assistant logs "Detected that custom integration 'seoul_safehome' ..." (its
-    `frame.report_usage`) for an API it will remove; the newest-release lane would show
-    it first. (DeprecationWarnings raised from our modules are errors: pyproject.toml.)
-    A handler of its own, not `caplog` (which sets every test's logging to debug).
+    `frame.report_usage`) or "The deprecated ... was used from seoul_safehome" (its
+    `helpers.deprecation`) for an API it will remove, once per integration and run; the
+    newest-release lane would show it first. (DeprecationWarnings raised from our
+    modules are errors: pyproject.toml.) A handler of its own, not `caplog` (which sets
+    every test's logging to debug).
     """
     handler = _DeprecatedUse()
     root = logging.getLogger()

@@ -143,10 +143,21 @@ async def async_unload_entry(hass: HomeAssistant, entry: AnyConfigEntry) -> bool
     """
     if is_monitoring_entry(entry):
         return await hass.config_entries.async_unload_platforms(entry, MONITORING_PLATFORMS)
-    position = await entry.runtime_data.coordinator.async_stop_following()
-    if position is not None:
-        hass.data.setdefault(DATA_STREAM_RESUME, {})[entry.entry_id] = (position, hass.loop.time())
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    coordinator = entry.runtime_data.coordinator
+    position = await coordinator.async_stop_following()
+    unloaded = False
+    try:
+        unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    finally:
+        if not unloaded:
+            # The entities stay: keep them in step with the hub, from where it stopped.
+            entry.async_create_background_task(
+                hass, coordinator.async_follow_stream(position), f"{DOMAIN} event stream"
+            )
+        elif position is not None:
+            stopped = (position, hass.loop.time())
+            hass.data.setdefault(DATA_STREAM_RESUME, {})[entry.entry_id] = stopped
+    return unloaded
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: AnyConfigEntry) -> None:

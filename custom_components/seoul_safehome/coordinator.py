@@ -144,10 +144,11 @@ class SafeHomeCoordinator(DataUpdateCoordinator[SafeHomeState]):
             if task is not asyncio.current_task():
                 await asyncio.wait([task])
         boot_id, seq = self._stream.boot_id, self._stream.last_seq
+        # Held events were not told: the hub replays them when the stream follows again.
+        held, self._pending_events = self._pending_events, []
         if boot_id is None or seq is None:
             return None
-        held = [event.seq for event in self._pending_events if event.seq > 0]
-        return boot_id, min([seq, *(told - 1 for told in held)])
+        return boot_id, min([seq, *(event.seq - 1 for event in held if event.seq > 0)])
 
     @property
     def stream(self) -> SafeHomeEventStream:

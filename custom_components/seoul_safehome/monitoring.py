@@ -59,6 +59,8 @@ SLOW_RETRY: Final = 60.0
 REPORT_WAIT: Final = 10.0
 # DUH answers to one report before it is dropped as refused by the centre.
 DUH_LIMIT: Final = 3
+# Seconds a clock offset learnt from the receiver's NAK is used before it is learnt anew.
+CLOCK_OFFSET_KEPT: Final = 3600.0
 
 
 def _error_kind(err: SiaError) -> str:
@@ -108,8 +110,9 @@ class MonitoringCentreLink:
         # The sequence number of a supervision test being sent (not stored).
         self._test: int | None = None
         self._next_test = 0.0
-        # How far the receiver's clock is ahead of ours (learnt from its NAKs).
+        # How far the receiver's clock is ahead of ours (learnt from its NAKs), and when.
         self._clock_offset = timedelta(0)
+        self._clock_learnt = 0.0
 
     @property
     def supervision(self) -> int:
@@ -324,10 +327,13 @@ class MonitoringCentreLink:
 
     async def _async_send(self, event: SiaEvent, seq: int) -> SiaError | None:
         """Transmit one message; return the error if the receiver did not ACK it."""
+        now = self.hass.loop.time()
+        if self._clock_offset and now - self._clock_learnt > CLOCK_OFFSET_KEPT:
+            # Learnt from an unsigned NAK: trust it for a while only (a correct clock
+            # again, or a NAK that lied, is then found out from the next NAK).
+            self._clock_offset = timedelta(0)
         try:
-            _ack, self._clock_offset = await self._sender.send_on_receiver_time(
-                event, seq, self._clock_offset
-            )
+            _ack, offset = await self._sender.send_on_receiver_time(event, seq, self._clock_offset)
         except SiaDuhError as err:
             # The receiver answered: the link works, only this message was not understood.
             LOGGER.warning(
@@ -359,6 +365,8 @@ class MonitoringCentreLink:
                 )
             self._async_notify()
             return err
+        if offset != self._clock_offset:
+            self._clock_offset, self._clock_learnt = offset, now
         self._acked = True
         self.last_error = None
         self._next_test = self.hass.loop.time() + self.supervision

@@ -475,6 +475,11 @@ async def test_a_badly_set_clock_does_not_keep_a_report_from_the_centre(
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
     assert abs(diagnostics["link"]["receiver_clock_offset_s"] - 300) < 3
 
+    # Learnt from an unsigned NAK, the offset is used for a while only, then learnt anew.
+    monkeypatch.setattr(monitoring, "CLOCK_OFFSET_KEPT", 0.0)
+    assert await report_alarm(hass, entry, "PA", zone=3) == {"seq": 4, "delivered": True}
+    assert [report.reply for report in centre.reports] == ["NAK", "ACK", "ACK", "NAK", "ACK"]
+
 
 async def test_a_badly_set_clock_still_lets_the_centre_be_added(
     hass: HomeAssistant, centre: ControlCentre, monkeypatch: pytest.MonkeyPatch

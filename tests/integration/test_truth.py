@@ -394,3 +394,26 @@ async def test_an_entry_set_up_again_long_after_its_unload_fires_nothing_old(
     await wait_for_state(hass, DOOR, STATE_ON)
     await asyncio.sleep(0.2)
     assert fired(written) == []
+
+
+async def test_entities_follow_the_hub_when_unloading_fails(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    control: Control,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A platform that cannot be unloaded keeps its entities: they still follow the hub."""
+
+    async def refuse(entry: ConfigEntry, platforms: list[Platform]) -> bool:
+        return False
+
+    monkeypatch.setattr(hass.config_entries, "async_unload_platforms", refuse)
+    assert not await hass.config_entries.async_unload(init_integration.entry_id)
+    assert init_integration.state is ConfigEntryState.FAILED_UNLOAD
+    await control.post("/devices/lock-1/door", {"state": "open"})
+    await wait_for_state(hass, DOOR, STATE_ON)
+    written = record_states(hass, RING)
+    await control.post("/devices/doorbell-1/ring")
+    await until_fired(written, 1)
+    await asyncio.sleep(0.2)
+    assert len(fired(written)) == 1

@@ -163,14 +163,47 @@ async def test_a_badly_set_clock_is_corrected_from_the_nak(
     assert (reply.kind, again) == ("ACK", offset)
 
 
+@pytest.mark.parametrize(
+    ("skew", "zone"),
+    [(timedelta(hours=-5), SEOUL), (timedelta(days=-2), SEOUL), (timedelta(hours=9), None)],
+    ids=["5-hours-behind", "2-days-behind", "local-time-as-utc"],
+)
+async def test_a_clock_hours_off_is_corrected(
+    protocol: str,
+    skew: timedelta,
+    zone: ZoneInfo | None,
+    start_receiver: StartReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A receiver stamping UTC; our clock hours or days off (a board without a clock, or
+    one set to local time): the reading that the receiver takes wins, whichever is nearer."""
+    receiver = await start_receiver(protocol, [SIAAccount("1234")])
+    set_clock_off(monkeypatch, skew)
+    to_centre = SiaSender("127.0.0.1", receiver.port, protocol, SiaLink("1234"), TIMEOUT, zone)  # type: ignore[arg-type]
+    reply, offset = await to_centre.send_on_receiver_time(SiaEvent("PA", 3), 1)
+    assert reply.kind == "ACK"
+    assert abs(offset + skew) < timedelta(seconds=3)
+    (event,) = await receiver.wait_for_events(1)
+    assert abs(event.timestamp - datetime.now(UTC)) < timedelta(seconds=3)
+
+
 async def test_a_refusal_for_the_key_is_not_taken_for_a_clock(
-    protocol: str, start_receiver: StartReceiver
+    protocol: str, start_receiver: StartReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     receiver = await start_receiver(protocol, [SIAAccount("1234", key=TEXT_KEYS[0])])
     wrong_key = SiaLink("1234", key=b"FEDCBA9876543210")
+    sent: list[datetime | None] = []
+    send = SiaSender.send
+
+    async def counted(self: SiaSender, event: SiaEvent, seq: int, when: datetime | None = None):  # type: ignore[no-untyped-def]
+        sent.append(when)
+        return await send(self, event, seq, when)
+
+    monkeypatch.setattr(SiaSender, "send", counted)
     with pytest.raises(SiaNakError):
         await sender(protocol, receiver.port, wrong_key).send_on_receiver_time(SiaEvent("BA"), 1)
     assert receiver.events == []
+    assert len(sent) == 1  # the clocks agree: not sent again at another time
 
 
 async def test_supervision_report(protocol: str, start_receiver: StartReceiver) -> None:

@@ -27,7 +27,7 @@ from custom_components.seoul_safehome.sia import (
     SiaProtocolError,
     SiaSender,
     SiaTimeoutError,
-    receiver_clock_offset,
+    receiver_clock_offsets,
 )
 
 from . import reference
@@ -230,23 +230,29 @@ def test_invalid_sender() -> None:
         SiaSender("127.0.0.1", 1, "tcp", SiaLink("1234"), timeout=0)
 
 
+SEOUL = ZoneInfo("Asia/Seoul")
+MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
+
+
 @pytest.mark.parametrize(
     ("receiver_time", "zone", "expected"),
     [
-        (datetime(2026, 11, 30, 3, 5, tzinfo=UTC), None, timedelta(minutes=5)),
-        (datetime(2026, 11, 30, 2, 55, tzinfo=UTC), None, timedelta(minutes=-5)),
-        # Seoul's wall clock (UTC+9) written as if it were UTC: read as Seoul time.
-        (datetime(2026, 11, 30, 12, 5, tzinfo=UTC), ZoneInfo("Asia/Seoul"), timedelta(minutes=5)),
-        # A UTC stamp from a receiver when our zone is Seoul: the nearer reading wins.
+        (datetime(2026, 11, 30, 3, 5, tzinfo=UTC), None, [5 * MINUTE]),
+        (datetime(2026, 11, 30, 2, 55, tzinfo=UTC), None, [-5 * MINUTE]),
+        # Seoul's wall clock (UTC+9) written as if it were UTC: read as Seoul time first.
+        (datetime(2026, 11, 30, 12, 5, tzinfo=UTC), SEOUL, [5 * MINUTE, 9 * HOUR + 5 * MINUTE]),
+        # A UTC stamp from a receiver when our zone is Seoul: the nearer reading first.
         (
             datetime(2026, 11, 30, 3, 0, 30, tzinfo=UTC),
-            ZoneInfo("Asia/Seoul"),
-            timedelta(seconds=30),
+            SEOUL,
+            [timedelta(seconds=30), timedelta(seconds=30) - 9 * HOUR],
         ),
+        # Our clock 5 hours behind a UTC receiver: the wrong reading is nearer, both come.
+        (datetime(2026, 11, 30, 8, 0, tzinfo=UTC), SEOUL, [-4 * HOUR, 5 * HOUR]),
     ],
 )
-def test_receiver_clock_offset(
-    receiver_time: datetime, zone: tzinfo | None, expected: timedelta
+def test_receiver_clock_offsets(
+    receiver_time: datetime, zone: tzinfo | None, expected: list[timedelta]
 ) -> None:
     ours = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
-    assert receiver_clock_offset(receiver_time, ours, zone) == expected
+    assert receiver_clock_offsets(receiver_time, ours, zone) == expected

@@ -18,7 +18,7 @@ from .errors import (
 )
 from .frame import build_frame, parse_reply
 from .models import SEQUENCE_MAX, SEQUENCE_MIN, SiaEvent, SiaLink, SiaReply, next_sequence
-from .sender import SiaSender, receiver_clock_offset
+from .sender import SiaSender, receiver_clock_offsets
 
 __all__ = [
     "KNOWN_CODES",
@@ -39,5 +39,5 @@ __all__ = [
     "crc16_arc",
     "next_sequence",
     "parse_reply",
-    "receiver_clock_offset",
+    "receiver_clock_offsets",
 ]

@@ -45,18 +45,20 @@ ACK_WINDOW = 600.0
 CLOCK_TOLERANCE = timedelta(seconds=5)
 
 
-def receiver_clock_offset(
+def receiver_clock_offsets(
     receiver_time: datetime, ours: datetime, zone: tzinfo | None = None
-) -> timedelta:
-    """How far the receiver's clock is ahead of ours, read from the time in its NAK.
+) -> list[timedelta]:
+    """How far the receiver's clock may be ahead of ours, read from the time in its NAK.
 
-    DC-09 stamps in UTC; a receiver stamping its zone's wall clock (pysiaalarm) is read
-    that way too, and the nearer reading wins (clocks hours apart are not corrected).
+    DC-09 stamps in UTC; a receiver may stamp its zone's wall clock instead (pysiaalarm
+    does), so with a zone there are two readings: the nearer one first.
     """
     readings = [receiver_time - ours.astimezone(UTC)]
     if zone is not None:
-        readings.append(receiver_time - ours.astimezone(zone).replace(tzinfo=UTC))
-    return min(readings, key=abs)
+        local = receiver_time - ours.astimezone(zone).replace(tzinfo=UTC)
+        if local != readings[0]:
+            readings.append(local)
+    return sorted(readings, key=abs)
 
 
 def _fresh(stamp: datetime, sent: datetime, window: float, zone: tzinfo | None) -> bool:
@@ -155,9 +157,9 @@ class SiaSender:
         """Send `event` stamped with our clock + `offset`; return the ACK and the offset.
 
         A NAK whose time says the receiver's clock is more than CLOCK_TOLERANCE from the
-        stamp makes one more attempt, stamped with the receiver's clock; the offset
-        returned is the one the ACK came for (keep it for the next message). Raises
-        what `send()` raises.
+        stamp makes another attempt stamped with the receiver's clock (one per reading of
+        it: UTC, then the zone's wall clock); the offset returned is the one the ACK came
+        for (keep it for the next message). Raises what `send()` raises.
         """
         ours = datetime.now(UTC)
         try:
@@ -165,15 +167,25 @@ class SiaSender:
         except SiaNakError as err:
             if err.receiver_time is None:
                 raise
-            learnt = receiver_clock_offset(err.receiver_time, ours, self.zone)
+            refused = err
+            readings = receiver_clock_offsets(err.receiver_time, ours, self.zone)
+        # Each reading of the receiver's clock that differs from ours, nearer first; none:
+        # the clocks agree and the message was refused for another reason (key, account).
+        for learnt in readings:
             if abs(learnt - offset) <= CLOCK_TOLERANCE:
-                raise  # the clocks agree: refused for another reason (key, account)
+                continue
+            try:
+                reply = await self.send(event, seq, datetime.now(UTC) + learnt)
+            except SiaNakError as err:
+                refused = err
+                continue
             _LOGGER.warning(
                 "The receiver at %s is %+.0f s off the clock here; stamping with its time",
                 self.host,
                 learnt.total_seconds(),
             )
-        return await self.send(event, seq, datetime.now(UTC) + learnt), learnt
+            return reply, learnt
+        raise refused
 
     def _settle(self, data: bytes, seq: int, sent: datetime) -> SiaReply | None:
         return _settle(parse_reply(data, self.link), seq, sent, self.ack_window, self.zone)
