@@ -64,6 +64,8 @@ class Connection:
         self._next_heartbeat: float | None = None
         self._limit = max(2 * self._hub.config.replay_buffer, 4096)
         self.subscribed = False
+        # Going down (a restart): send what is queued, then drop the connection.
+        self._ending = False
 
     # --- queueing (synchronous) -----------------------------------------------------
 
@@ -108,6 +110,9 @@ class Connection:
         loop = asyncio.get_running_loop()
         interval = self._hub.config.heartbeat
         while not self.ws.closed:
+            if self._ending and not self._pending:
+                self.abort()
+                return
             if not self._pending:
                 self._wake.clear()
                 timeout = None
@@ -132,6 +137,18 @@ class Connection:
                     await self._streams.wait_unpaused()
 
     # --- ending ----------------------------------------------------------------------
+
+    def end_after_sending(self) -> None:
+        """Send what is queued (events already numbered), then drop the connection.
+
+        A hub that restarts does not lose the events it numbered just before: they leave
+        first. Nothing new is queued; a link that cannot take them is dropped anyway.
+        """
+        self._hub.subscribers.discard(self)
+        self._ending = True
+        self._next_heartbeat = None
+        self._wake.set()
+        asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, self.abort)
 
     def abort(self) -> None:
         """Drop the connection abruptly, without a close frame."""
@@ -281,6 +298,13 @@ class EventStreams:
         connections = tuple(self.connections)
         for conn in connections:
             conn.abort()
+        return len(connections)
+
+    def end_all(self) -> int:
+        """End every stream after sending what is queued; return how many there were."""
+        connections = tuple(self.connections)
+        for conn in connections:
+            conn.end_after_sending()
         return len(connections)
 
     def close_all(self, code: int, message: bytes) -> int:

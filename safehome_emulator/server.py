@@ -278,7 +278,7 @@ class Emulator:
         self.hub.rebooting = new_boot or (self.hub.down and self.hub.rebooting)
         self.hub.down = True
         self.hub.pairing.close()
-        self.streams.drop_all()
+        self.streams.end_all()  # what was numbered before going down leaves first
         self.media.stop_all()
         self.media.revoke_keys()
         if self._restart_handle is not None:

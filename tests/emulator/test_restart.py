@@ -86,3 +86,24 @@ async def test_stop_during_downtime(
     await control.post("/restart", {"downtime": 60})
     await emulator.stop()
     await emulator.stop()  # stopping twice is harmless
+
+
+async def test_events_numbered_just_before_a_restart_are_sent_first(
+    make_emulator: MakeEmulator, session: aiohttp.ClientSession
+) -> None:
+    """A ring numbered in the very moment the hub goes down reaches the open stream.
+
+    The reboot empties the buffer, so a client could never get it again (found by the
+    soak: a tamper a moment before a restart was lost).
+    """
+    emulator, client, _control = await paired(make_emulator, session)
+    stream = await client.connect()
+    doorbell = emulator.hub.devices["doorbell-1"]
+    doorbell.ring()  # numbered and queued ...
+    emulator.restart(0.3)  # ... and the hub goes down in the same instant
+    ring = await stream.event("doorbell_ring")
+    assert ring["seq"] == 1
+    update = await stream.event("device_updated")  # the doorbell's last_ring
+    assert update["seq"] == 2
+    msg = await stream.raw()  # then the hub goes away
+    assert msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
