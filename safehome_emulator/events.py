@@ -64,8 +64,10 @@ class Connection:
         self._next_heartbeat: float | None = None
         self._limit = max(2 * self._hub.config.replay_buffer, 4096)
         self.subscribed = False
-        # Going down (a restart): send what is queued, then drop the connection.
+        # Going down (a restart): send what is queued, then drop the connection (at the
+        # latest when the timer fires).
         self._ending = False
+        self._end_timer: asyncio.TimerHandle | None = None
 
     # --- queueing (synchronous) -----------------------------------------------------
 
@@ -148,13 +150,20 @@ class Connection:
         self._ending = True
         self._next_heartbeat = None
         self._wake.set()
-        asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, self.abort)
+        self._end_timer = asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, self.abort)
 
     def abort(self) -> None:
         """Drop the connection abruptly, without a close frame."""
+        self.forget()
         if self._transport is not None:
             self._transport.abort()
         self._hub.subscribers.discard(self)
+
+    def forget(self) -> None:
+        """Cancel the connection's timer: it must not outlive the connection."""
+        if self._end_timer is not None:
+            self._end_timer.cancel()
+            self._end_timer = None
 
     async def close(self, code: int, message: bytes) -> None:
         """Close the connection with a close frame (abort if the client does not answer)."""
@@ -204,6 +213,7 @@ class EventStreams:
         finally:
             self.connections.discard(conn)
             self.hub.subscribers.discard(conn)
+            conn.forget()
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sender
