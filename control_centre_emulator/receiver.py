@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+import logging
 import re
 from typing import Any
 
@@ -22,6 +23,8 @@ from pysiaalarm.utils.counter import Counter
 from pysiaalarm.utils.enums import ResponseType
 
 from .reports import Reply, Transport, split_message
+
+_LOGGER = logging.getLogger(__name__)
 
 Judge = Callable[[bytes, EventsType | None, Transport], EventsType | None]
 
@@ -63,6 +66,9 @@ class JudgedTCP(_Judged, SIAServerTCP):
             self.connections.add(task)
         try:
             await super().handle_line(reader, writer)
+        except (ConnectionResetError, BrokenPipeError) as err:
+            # The sender gave up and reset the connection (its timeout): nothing to answer.
+            _LOGGER.debug("SIA connection ended by the sender: %s", err)
         finally:
             self.connections.discard(task)
 

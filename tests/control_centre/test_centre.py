@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 import json
+import socket
+import struct
 from typing import Any
 
 import aiohttp
@@ -19,6 +22,7 @@ from custom_components.seoul_safehome.sia import (
     SiaNakError,
     SiaSender,
     SiaTimeoutError,
+    build_frame,
 )
 
 from .conftest import MakeCentre, report
@@ -217,3 +221,26 @@ def test_invalid_settings() -> None:
         ControlCentre("1234", b"short")
     with pytest.raises(ValueError, match="protocol"):
         ControlCentre("1234", protocol="sctp")  # type: ignore[arg-type]
+
+
+async def test_a_sender_that_resets_the_connection_breaks_nothing(centre: ControlCentre) -> None:
+    """A sender that gives up (its timeout) resets the connection before the answer is
+    read: the centre's connection handler ends quietly and the next report is taken."""
+    loop = asyncio.get_running_loop()
+    unhandled: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _loop, context: unhandled.append(context))
+    try:
+        for seq in (1, 2, 3):
+            frame = build_frame(SiaLink("1234"), SiaEvent("BA", 5), seq, datetime.now(UTC))
+            _reader, writer = await asyncio.open_connection("127.0.0.1", centre.port)
+            writer.write(frame)
+            await writer.drain()
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()  # RST, the answer unread
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
+        assert (await report(centre, SiaEvent("BA", 5), 4)).kind == "ACK"
+        assert unhandled == []
+    finally:
+        loop.set_exception_handler(None)
