@@ -118,13 +118,13 @@ class SafeHomeCoordinator(DataUpdateCoordinator[SafeHomeState]):
 
         Events after the load are replayed by the hub, so nothing falls between the load
         and the first event, however long the entities take to be set up. `resume` is
-        where this entry's previous set-up stopped telling events (a reload): the hub
-        replays from there, so an event during the reload is told too (their state
-        changes, applied again, end at the state just loaded).
+        where the stream last stopped telling events (a reload, a failed unload): the hub
+        replays from there, so an event in between is told once (their state changes,
+        applied again, end at the state loaded).
         """
         hub = self.data.hub
         since = hub.last_seq
-        if resume is not None and resume[0] == hub.boot_id and resume[1] <= hub.last_seq:
+        if resume is not None and resume[0] == hub.boot_id:
             since = resume[1]
         self._follow_task = asyncio.current_task()
         try:
