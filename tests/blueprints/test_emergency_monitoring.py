@@ -18,6 +18,20 @@ from tests.integration.common import until, wait_for_state
 from tests.integration.test_monitoring_centre import ACCOUNT, add_link
 
 
+async def _reporting_escalation(
+    hass: HomeAssistant, centre: ControlCentre, media_dir: Path, iphone: Phone
+) -> None:
+    """Link `centre` and create an emergency escalation automation that reports to it."""
+    link = await add_link(hass, centre.port)
+    await async_create_automations(
+        hass,
+        {
+            "blueprint": BLUEPRINT,
+            "input": _inputs(media_dir, iphone, monitoring_centre=link.entry_id),
+        },
+    )
+
+
 async def test_escalation_and_stand_down_are_reported_to_the_centre(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -28,15 +42,8 @@ async def test_escalation_and_stand_down_are_reported_to_the_centre(
     centre: ControlCentre,
     clock: Clock,
 ) -> None:
-    link = await add_link(hass, centre.port)
     hass.config.latitude, hass.config.longitude = 37.5683, 126.8972
-    await async_create_automations(
-        hass,
-        {
-            "blueprint": BLUEPRINT,
-            "input": _inputs(media_dir, iphone, monitoring_centre=link.entry_id),
-        },
-    )
+    await _reporting_escalation(hass, centre, media_dir, iphone)
     await control.post("/devices/bell-1/press")
     await until(lambda: len(iphone.calls) == 2)
     assert centre.reports == []  # nothing before the deadline
@@ -65,14 +72,7 @@ async def test_an_emergency_cancelled_in_time_reports_nothing(
     centre: ControlCentre,
     clock: Clock,
 ) -> None:
-    link = await add_link(hass, centre.port)
-    await async_create_automations(
-        hass,
-        {
-            "blueprint": BLUEPRINT,
-            "input": _inputs(media_dir, iphone, monitoring_centre=link.entry_id),
-        },
-    )
+    await _reporting_escalation(hass, centre, media_dir, iphone)
     await control.post("/devices/bell-1/press")
     await until(lambda: len(iphone.calls) == 2)
     await clock.advance(10)
